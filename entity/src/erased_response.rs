@@ -1,0 +1,17 @@
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "erased_responses")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub linkedin_response_id: String,
+    pub erased_at: DateTimeUtc,
+    pub erased_by_user_id: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

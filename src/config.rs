@@ -1,0 +1,218 @@
+//! One typed configuration, read from flags and the environment (clap `env`).
+
+use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr};
+
+use clap::{Args, ValueEnum};
+
+/// A string that never prints: `Debug` and `Display` show `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct Config {
+    /// Database URL: `sqlite://FILE?mode=rwc` (embedded) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://leadsync.db?mode=rwc", global = true)]
+    pub database_url: String,
+
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "LEADSYNC_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: SocketAddr,
+
+    /// Externally visible base URL (OAuth redirect and webhook URLs are built from it).
+    /// Defaults to `http://{listen}`.
+    #[arg(long, env = "LEADSYNC_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// 64 hex characters (32 bytes) that encrypt stored LinkedIn tokens. In development a key is
+    /// generated into the data directory when absent; in production it is required.
+    #[arg(long, env = "LEADSYNC_SECRET_KEY", hide_env_values = true, global = true)]
+    pub secret_key: Option<Secret>,
+
+    /// Directory for generated files (the development secret key).
+    #[arg(long, env = "LEADSYNC_DATA_DIR", default_value = ".leadsync", global = true)]
+    pub data_dir: PathBuf,
+
+    #[arg(long, env = "LEADSYNC_ENV", value_enum, default_value = "development", global = true)]
+    pub environment: Environment,
+
+    #[arg(long, env = "LEADSYNC_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
+    #[command(flatten)]
+    pub linkedin: LinkedInConfig,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct LinkedInConfig {
+    #[arg(long, env = "LINKEDIN_CLIENT_ID", default_value = "", global = true)]
+    pub linkedin_client_id: String,
+    #[arg(long, env = "LINKEDIN_CLIENT_SECRET", hide_env_values = true, global = true)]
+    pub linkedin_client_secret: Option<Secret>,
+    #[arg(
+        long,
+        env = "LINKEDIN_AUTH_URL",
+        default_value = "https://www.linkedin.com/oauth/v2/authorization",
+        global = true
+    )]
+    pub linkedin_auth_url: String,
+    #[arg(
+        long,
+        env = "LINKEDIN_TOKEN_URL",
+        default_value = "https://www.linkedin.com/oauth/v2/accessToken",
+        global = true
+    )]
+    pub linkedin_token_url: String,
+    #[arg(long, env = "LINKEDIN_API_URL", default_value = "https://api.linkedin.com/rest", global = true)]
+    pub linkedin_api_url: String,
+    /// The `LinkedIn-Version` header (YYYYMM).
+    #[arg(long, env = "LINKEDIN_API_VERSION", default_value = "202405", global = true)]
+    pub linkedin_api_version: String,
+}
+
+impl Config {
+    /// A configuration for tests and embedding: the defaults with the given database.
+    pub fn for_database(database_url: &str) -> Self {
+        Self {
+            database_url: database_url.to_owned(),
+            listen: "127.0.0.1:0".parse().expect("valid address"),
+            public_url: None,
+            secret_key: None,
+            data_dir: PathBuf::from(".leadsync"),
+            environment: Environment::Development,
+            log_format: LogFormat::Text,
+            linkedin: LinkedInConfig {
+                linkedin_client_id: String::new(),
+                linkedin_client_secret: None,
+                linkedin_auth_url: "https://www.linkedin.com/oauth/v2/authorization".into(),
+                linkedin_token_url: "https://www.linkedin.com/oauth/v2/accessToken".into(),
+                linkedin_api_url: "https://api.linkedin.com/rest".into(),
+                linkedin_api_version: "202405".into(),
+            },
+        }
+    }
+
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// The 32-byte key that encrypts stored LinkedIn tokens.
+    pub fn resolve_secret_key(&self) -> anyhow::Result<[u8; 32]> {
+        if let Some(key) = &self.secret_key {
+            return parse_key(key.expose())
+                .ok_or_else(|| anyhow::anyhow!("LEADSYNC_SECRET_KEY must be 64 hex characters"));
+        }
+        if self.environment == Environment::Production {
+            anyhow::bail!("LEADSYNC_SECRET_KEY is required when LEADSYNC_ENV=production");
+        }
+        let path = self.data_dir.join("secret.key");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return parse_key(text.trim()).ok_or_else(|| {
+                anyhow::anyhow!("{} does not hold 64 hex characters", path.display())
+            });
+        }
+        let key: [u8; 32] = rand::random();
+        std::fs::create_dir_all(&self.data_dir)?;
+        write_private(&path, &hex::encode(key))?;
+        tracing::warn!(
+            path = %path.display(),
+            "LEADSYNC_SECRET_KEY is not set: generated a development key; set it in production"
+        );
+        Ok(key)
+    }
+}
+
+fn parse_key(text: &str) -> Option<[u8; 32]> {
+    let bytes = hex::decode(text).ok()?;
+    bytes.try_into().ok()
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = Secret::new("hunter2");
+        assert_eq!(format!("{secret:?} {secret}"), "[redacted] [redacted]");
+    }
+
+    #[test]
+    fn key_must_be_64_hex() {
+        assert!(parse_key(&"ab".repeat(32)).is_some());
+        assert!(parse_key(&"ab".repeat(31)).is_none());
+        assert!(parse_key(&"zz".repeat(32)).is_none());
+    }
+
+    #[test]
+    fn development_key_is_generated_once_and_reused() {
+        let dir = std::env::temp_dir().join(format!("leadsync-key-{}", rand::random::<u64>()));
+        let mut config = Config::for_database("sqlite::memory:");
+        config.data_dir = dir.clone();
+        let first = config.resolve_secret_key().unwrap();
+        let second = config.resolve_secret_key().unwrap();
+        assert_eq!(first, second);
+        config.environment = Environment::Production;
+        assert!(config.resolve_secret_key().is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

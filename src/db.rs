@@ -1,0 +1,55 @@
+//! Connecting to SQLite or PostgreSQL, and migrating safely when several instances start at once.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+/// Any constant shared by all instances: the advisory lock that serializes migrations.
+const MIGRATION_LOCK_KEY: i64 = 0x1ead_5c0c;
+
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .map_sqlx_sqlite_opts(|opts| {
+            // WAL lets readers run beside the single writer; the busy timeout queues writers.
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+        });
+    if url.starts_with("sqlite") {
+        options.max_connections(8);
+    } else {
+        options.max_connections(20);
+    }
+    Ok(Database::connect(options).await?)
+}
+
+/// Applies pending migrations. On PostgreSQL a session advisory lock, held on a dedicated
+/// connection, makes a second instance wait until the first has finished.
+pub async fn migrate(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        Migrator::up(db, None).await?;
+        return Ok(());
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.max_connections(1).min_connections(1).sqlx_logging(false);
+    let lock_conn = Database::connect(options).await?;
+    let lock = |sql: &str| Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, [MIGRATION_LOCK_KEY.into()]);
+    lock_conn.query_one_raw(lock("SELECT pg_advisory_lock($1)")).await?;
+    let result = Migrator::up(&lock_conn, None).await;
+    lock_conn.query_one_raw(lock("SELECT pg_advisory_unlock($1)")).await?;
+    lock_conn.close().await?;
+    Ok(result?)
+}
+
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.ping().await.is_ok()
+}

@@ -1,0 +1,60 @@
+//! The GraphQL schema: roots merged from one object per domain, guards, loaders and types.
+
+pub mod guard;
+pub mod loaders;
+pub mod mutation;
+pub mod query;
+pub mod types;
+
+use async_graphql::{
+    Context, EmptySubscription, MergedObject, Schema, SchemaBuilder, SDLExportOptions,
+};
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    query::IdentityQuery,
+    query::LeadsQuery,
+    query::MatchingQuery,
+    query::LinkedInQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    mutation::IdentityMutation,
+    mutation::LeadsMutation,
+    mutation::MatchingMutation,
+    mutation::LinkedInMutation,
+);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// What resolvers reach through the context.
+pub struct SchemaState {
+    pub db: DatabaseConnection,
+    pub config: std::sync::Arc<Config>,
+}
+
+pub fn state<'a>(ctx: &Context<'a>) -> &'a SchemaState {
+    ctx.data_unchecked::<SchemaState>()
+}
+
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+}
+
+pub fn build_schema(db: DatabaseConnection, config: std::sync::Arc<Config>) -> AppSchema {
+    builder()
+        .data(loaders::Loaders::new(&db))
+        .data(SchemaState { db, config })
+        .finish()
+}
+
+/// The SDL committed as `schema.graphql`; sorted so that it diffs cleanly.
+pub fn sdl() -> String {
+    builder()
+        .finish()
+        .sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_enum_items())
+}

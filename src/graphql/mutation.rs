@@ -1,0 +1,301 @@
+//! Mutation roots, one object per domain, merged in `graphql::Mutation`.
+
+use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object, Result};
+
+use crate::{
+    domain,
+    error::AppError,
+    graphql::{
+        guard::{LEAD_USERS, LEADGEN_ADMIN, RoleGuard, SALESPERSON, SYSTEM},
+        state,
+        types::*,
+    },
+    service::{
+        configuration, leads, linkedin, mappings, strategies,
+        users::{self, Viewer as ViewerModel},
+    },
+};
+
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    pub name: String,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Default)]
+pub struct IdentityMutation;
+
+#[Object]
+impl IdentityMutation {
+    /// Creates an API user; the payload carries its token, shown this once.
+    #[graphql(guard = "RoleGuard(SYSTEM)")]
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateUserInput,
+    ) -> Result<CreateUserPayload> {
+        let roles: Vec<domain::Role> = input.roles.into_iter().map(Into::into).collect();
+        let created = users::create_user(&state(ctx).db, &input.name, &roles).await?;
+        Ok(CreateUserPayload {
+            user: User(created.user),
+            token: created.token,
+        })
+    }
+}
+
+/// Lead values. On update, an omitted field stays as it is and `null` clears it.
+#[derive(InputObject, Default)]
+pub struct LeadFields {
+    pub first_name: MaybeUndefined<String>,
+    pub last_name: MaybeUndefined<String>,
+    pub email: MaybeUndefined<String>,
+    pub work_email: MaybeUndefined<String>,
+    pub phone: MaybeUndefined<String>,
+    pub work_phone: MaybeUndefined<String>,
+    pub company: MaybeUndefined<String>,
+    pub job_title: MaybeUndefined<String>,
+    pub job_function: MaybeUndefined<String>,
+    pub seniority: MaybeUndefined<String>,
+    pub industry: MaybeUndefined<String>,
+    pub company_size: MaybeUndefined<String>,
+    pub country: MaybeUndefined<String>,
+    pub state: MaybeUndefined<String>,
+    pub city: MaybeUndefined<String>,
+    pub zip_code: MaybeUndefined<String>,
+    /// A JSON object that replaces the custom fields.
+    pub custom_fields: MaybeUndefined<Json<serde_json::Value>>,
+}
+
+fn change(v: MaybeUndefined<String>) -> Option<Option<String>> {
+    match v {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(s) => Some(Some(s)),
+    }
+}
+
+impl LeadFields {
+    fn into_changes(self) -> Result<leads::LeadChanges, AppError> {
+        let custom_fields = match self.custom_fields {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(serde_json::Map::new()),
+            MaybeUndefined::Value(Json(serde_json::Value::Object(map))) => Some(map),
+            MaybeUndefined::Value(_) => {
+                return Err(AppError::bad_input("customFields must be a JSON object"));
+            }
+        };
+        Ok(leads::LeadChanges {
+            first_name: change(self.first_name),
+            last_name: change(self.last_name),
+            email: change(self.email),
+            work_email: change(self.work_email),
+            phone: change(self.phone),
+            work_phone: change(self.work_phone),
+            company: change(self.company),
+            job_title: change(self.job_title),
+            job_function: change(self.job_function),
+            seniority: change(self.seniority),
+            industry: change(self.industry),
+            company_size: change(self.company_size),
+            country: change(self.country),
+            state: change(self.state),
+            city: change(self.city),
+            zip_code: change(self.zip_code),
+            custom_fields,
+        })
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateLeadInput {
+    #[graphql(flatten)]
+    pub fields: LeadFields,
+    /// Where the lead came from; MANUAL when omitted.
+    pub source: Option<LeadSource>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateLeadInput {
+    #[graphql(flatten)]
+    pub fields: LeadFields,
+}
+
+#[derive(Default)]
+pub struct LeadsMutation;
+
+#[Object]
+impl LeadsMutation {
+    #[graphql(guard = "RoleGuard(LEAD_USERS)")]
+    async fn create_lead(&self, ctx: &Context<'_>, input: CreateLeadInput) -> Result<Lead> {
+        let source = input
+            .source
+            .map_or(domain::LeadSource::Manual, Into::into);
+        let lead = leads::create_lead(&state(ctx).db, input.fields.into_changes()?, source).await?;
+        Ok(Lead(lead))
+    }
+
+    #[graphql(guard = "RoleGuard(LEAD_USERS)")]
+    async fn update_lead(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateLeadInput,
+    ) -> Result<Lead> {
+        let id = parse_id(&id, "lead")?;
+        let lead = leads::update_lead(&state(ctx).db, id, input.fields.into_changes()?).await?;
+        Ok(Lead(lead))
+    }
+
+    /// Deletes the lead and returns it; its submissions stay, unlinked.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn delete_lead(&self, ctx: &Context<'_>, id: ID) -> Result<Lead> {
+        let id = parse_id(&id, "lead")?;
+        Ok(Lead(leads::delete_lead(&state(ctx).db, id).await?))
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateFieldMappingInput {
+    /// A LinkedIn `predefinedField` or a custom question's name as the form shows it.
+    pub linked_in_field: String,
+    /// A lead field (`email`, `jobTitle`, ...) or `custom.<key>`.
+    pub lead_field: String,
+}
+
+#[derive(InputObject)]
+pub struct CreateLeadMatchingStrategyInput {
+    pub name: String,
+    #[graphql(default = false)]
+    pub always_create_lead: bool,
+}
+
+#[derive(InputObject)]
+pub struct UpdateIntegrationConfigurationInput {
+    pub create_journeys_for_campaigns: Option<bool>,
+    pub on_match_fail: Option<OnMatchFail>,
+    pub sync_interval_seconds: Option<i32>,
+    pub create_leads_from_test_leads: Option<bool>,
+}
+
+#[derive(Default)]
+pub struct MatchingMutation;
+
+#[Object]
+impl MatchingMutation {
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn create_field_mapping(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateFieldMappingInput,
+    ) -> Result<FieldMapping> {
+        let m = mappings::create_mapping(&state(ctx).db, &input.linked_in_field, &input.lead_field)
+            .await?;
+        Ok(FieldMapping(m))
+    }
+
+    /// Deletes a mapping no strategy uses and returns it.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn delete_field_mapping(&self, ctx: &Context<'_>, id: ID) -> Result<FieldMapping> {
+        let id = parse_id(&id, "field mapping")?;
+        Ok(FieldMapping(
+            mappings::delete_mapping(&state(ctx).db, id).await?,
+        ))
+    }
+
+    /// Creates an inactive strategy; add fields, then activate it.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn create_lead_matching_strategy(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateLeadMatchingStrategyInput,
+    ) -> Result<LeadMatchingStrategy> {
+        let s = strategies::create(&state(ctx).db, &input.name, input.always_create_lead).await?;
+        Ok(LeadMatchingStrategy(s))
+    }
+
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn add_strategy_field(
+        &self,
+        ctx: &Context<'_>,
+        strategy_id: ID,
+        linked_in_field: String,
+    ) -> Result<LeadMatchingStrategy> {
+        let id = parse_id(&strategy_id, "matching strategy")?;
+        let s = strategies::add_field(&state(ctx).db, id, &linked_in_field).await?;
+        Ok(LeadMatchingStrategy(s))
+    }
+
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn remove_strategy_field(
+        &self,
+        ctx: &Context<'_>,
+        strategy_id: ID,
+        linked_in_field: String,
+    ) -> Result<LeadMatchingStrategy> {
+        let id = parse_id(&strategy_id, "matching strategy")?;
+        let s = strategies::remove_field(&state(ctx).db, id, &linked_in_field).await?;
+        Ok(LeadMatchingStrategy(s))
+    }
+
+    /// Makes this the active strategy; the previously active one is deactivated.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn activate_strategy(&self, ctx: &Context<'_>, id: ID) -> Result<LeadMatchingStrategy> {
+        let id = parse_id(&id, "matching strategy")?;
+        Ok(LeadMatchingStrategy(
+            strategies::activate(&state(ctx).db, id).await?,
+        ))
+    }
+
+    /// Deletes an inactive strategy and returns it.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn delete_lead_matching_strategy(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<LeadMatchingStrategy> {
+        let id = parse_id(&id, "matching strategy")?;
+        Ok(LeadMatchingStrategy(
+            strategies::delete(&state(ctx).db, id).await?,
+        ))
+    }
+
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn update_integration_configuration(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateIntegrationConfigurationInput,
+    ) -> Result<IntegrationConfiguration> {
+        let changes = configuration::ConfigurationChanges {
+            create_journeys_for_campaigns: input.create_journeys_for_campaigns,
+            on_match_fail: input.on_match_fail.map(Into::into),
+            sync_interval_seconds: input.sync_interval_seconds,
+            create_leads_from_test_leads: input.create_leads_from_test_leads,
+        };
+        Ok(IntegrationConfiguration(
+            configuration::update(&state(ctx).db, changes).await?,
+        ))
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateLinkedInUserProfileInput {
+    pub name: String,
+}
+
+#[derive(Default)]
+pub struct LinkedInMutation;
+
+#[Object]
+impl LinkedInMutation {
+    /// Creates a LinkedIn user profile, not yet authorized.
+    #[graphql(guard = "RoleGuard(SALESPERSON)")]
+    async fn create_linked_in_user_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateLinkedInUserProfileInput,
+    ) -> Result<LinkedInUserProfile> {
+        let viewer = ctx.data_unchecked::<ViewerModel>();
+        let p = linkedin::create_profile(&state(ctx).db, &input.name, viewer.user_id).await?;
+        Ok(LinkedInUserProfile(p))
+    }
+}

@@ -1,0 +1,257 @@
+//! Query roots, one object per domain, merged in `graphql::Query`.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, Enum};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    graphql::{
+        guard::{ANYONE, LEAD_USERS, LEADGEN_ADMIN, RoleGuard, SYSTEM},
+        state,
+        types::*,
+    },
+    service::{
+        configuration, leads, linkedin, mappings, paging, strategies,
+        users::{self, Viewer as ViewerModel},
+    },
+};
+
+#[derive(Default)]
+pub struct IdentityQuery;
+
+#[Object]
+impl IdentityQuery {
+    /// The caller.
+    #[graphql(guard = "RoleGuard(ANYONE)")]
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
+        Ok(Viewer(ctx.data_unchecked::<ViewerModel>().clone()))
+    }
+
+    #[graphql(guard = "RoleGuard(SYSTEM)")]
+    async fn users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+        Ok(users::list_users(&state(ctx).db)
+            .await?
+            .into_iter()
+            .map(User)
+            .collect())
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum LeadOrderField {
+    CreatedAt,
+    UpdatedAt,
+    LatestSubmissionAt,
+    Email,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum OrderDirection {
+    Asc,
+    Desc,
+}
+
+#[derive(InputObject)]
+pub struct LeadOrder {
+    pub field: LeadOrderField,
+    #[graphql(default_with = "OrderDirection::Desc")]
+    pub direction: OrderDirection,
+}
+
+#[derive(InputObject, Default)]
+pub struct LeadFilter {
+    pub source: Option<LeadSource>,
+    /// Leads from this campaign (source campaign, or any submission of it).
+    pub campaign_id: Option<ID>,
+    /// Leads from this form (source form, or any submission of it).
+    pub form_id: Option<ID>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    /// Words matched, case-insensitively, against name, email and company.
+    pub search: Option<String>,
+}
+
+impl LeadFilter {
+    fn into_service(self) -> Result<leads::LeadFilter, crate::error::AppError> {
+        Ok(leads::LeadFilter {
+            source: self.source.map(Into::into),
+            campaign_id: self.campaign_id.as_ref().map(|v| parse_id(v, "campaign")).transpose()?,
+            form_id: self.form_id.as_ref().map(|v| parse_id(v, "form")).transpose()?,
+            created_after: self.created_after,
+            created_before: self.created_before,
+            search: self.search,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct LeadsQuery;
+
+#[Object]
+impl LeadsQuery {
+    #[graphql(guard = "RoleGuard(LEAD_USERS)")]
+    async fn leads(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+        after: Option<String>,
+        filter: Option<LeadFilter>,
+        order_by: Option<LeadOrder>,
+    ) -> Result<LeadConnection> {
+        let db = &state(ctx).db;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let sort = order_by.map_or_else(leads::LeadSort::default, |o| leads::LeadSort {
+            field: match o.field {
+                LeadOrderField::CreatedAt => leads::LeadSortField::CreatedAt,
+                LeadOrderField::UpdatedAt => leads::LeadSortField::UpdatedAt,
+                LeadOrderField::LatestSubmissionAt => leads::LeadSortField::LatestSubmissionAt,
+                LeadOrderField::Email => leads::LeadSortField::Email,
+            },
+            descending: o.direction == OrderDirection::Desc,
+        });
+        let first = paging::page_size(first)?;
+        let page = leads::list_leads(db, &filter, sort, first, after.as_deref()).await?;
+        let total = if wants_total(ctx) {
+            leads::count_leads(db, &filter).await?
+        } else {
+            -1
+        };
+        Ok(LeadConnection::from_page(page, total, Lead))
+    }
+
+    #[graphql(guard = "RoleGuard(LEAD_USERS)")]
+    async fn lead(&self, ctx: &Context<'_>, id: ID) -> Result<Lead> {
+        let id = parse_id(&id, "lead")?;
+        Ok(Lead(leads::get_lead(&state(ctx).db, id).await?))
+    }
+}
+
+#[derive(Default)]
+pub struct MatchingQuery;
+
+#[Object]
+impl MatchingQuery {
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn field_mappings(&self, ctx: &Context<'_>) -> Result<Vec<FieldMapping>> {
+        Ok(mappings::list_mappings(&state(ctx).db)
+            .await?
+            .into_iter()
+            .map(FieldMapping)
+            .collect())
+    }
+
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn lead_matching_strategies(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<LeadMatchingStrategy>> {
+        Ok(strategies::list(&state(ctx).db)
+            .await?
+            .into_iter()
+            .map(LeadMatchingStrategy)
+            .collect())
+    }
+
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn integration_configuration(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<IntegrationConfiguration> {
+        Ok(IntegrationConfiguration(
+            configuration::get(&state(ctx).db).await?,
+        ))
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct FormSubmissionFilter {
+    pub campaign_id: Option<ID>,
+    pub form_id: Option<ID>,
+    pub account_id: Option<ID>,
+    pub lead_id: Option<ID>,
+    pub matching_status: Option<MatchingStatus>,
+    pub submitted_after: Option<DateTime<Utc>>,
+    pub submitted_before: Option<DateTime<Utc>>,
+    pub test_lead: Option<bool>,
+}
+
+impl FormSubmissionFilter {
+    fn into_service(self) -> Result<linkedin::SubmissionFilter, crate::error::AppError> {
+        let parse = |v: &Option<ID>, what| v.as_ref().map(|v| parse_id(v, what)).transpose();
+        Ok(linkedin::SubmissionFilter {
+            campaign_id: parse(&self.campaign_id, "campaign")?,
+            form_id: parse(&self.form_id, "form")?,
+            account_id: parse(&self.account_id, "account")?,
+            lead_id: parse(&self.lead_id, "lead")?,
+            matching_status: self.matching_status.map(Into::into),
+            submitted_after: self.submitted_after,
+            submitted_before: self.submitted_before,
+            test_lead: self.test_lead,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct LinkedInQuery;
+
+#[Object]
+impl LinkedInQuery {
+    #[graphql(guard = "RoleGuard(LEAD_USERS)")]
+    async fn linked_in_user_profiles(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<LinkedInUserProfile>> {
+        Ok(linkedin::list_profiles(&state(ctx).db)
+            .await?
+            .into_iter()
+            .map(LinkedInUserProfile)
+            .collect())
+    }
+
+    /// Synced form submissions, newest first.
+    #[graphql(guard = "RoleGuard(LEAD_USERS)")]
+    async fn form_submissions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+        after: Option<String>,
+        filter: Option<FormSubmissionFilter>,
+    ) -> Result<FormSubmissionConnection> {
+        let db = &state(ctx).db;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let first = paging::page_size(first)?;
+        let page = linkedin::list_submissions(db, &filter, first, after.as_deref()).await?;
+        let total = if wants_total(ctx) {
+            linkedin::count_submissions(db, &filter).await?
+        } else {
+            -1
+        };
+        Ok(FormSubmissionConnection::from_page(page, total, FormSubmission))
+    }
+
+    #[graphql(guard = "RoleGuard(LEAD_USERS)")]
+    async fn linked_in_campaigns(&self, ctx: &Context<'_>) -> Result<Vec<Campaign>> {
+        Ok(linkedin::list_campaigns(&state(ctx).db)
+            .await?
+            .into_iter()
+            .map(Campaign)
+            .collect())
+    }
+
+    #[graphql(guard = "RoleGuard(LEAD_USERS)")]
+    async fn linked_in_forms(&self, ctx: &Context<'_>) -> Result<Vec<Form>> {
+        Ok(linkedin::list_forms(&state(ctx).db)
+            .await?
+            .into_iter()
+            .map(Form)
+            .collect())
+    }
+
+    #[graphql(guard = "RoleGuard(LEAD_USERS)")]
+    async fn customer_journeys(&self, ctx: &Context<'_>) -> Result<Vec<CustomerJourney>> {
+        Ok(linkedin::list_journeys(&state(ctx).db)
+            .await?
+            .into_iter()
+            .map(CustomerJourney)
+            .collect())
+    }
+}

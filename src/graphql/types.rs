@@ -1,0 +1,869 @@
+//! GraphQL object types: thin wrappers over entity models; relations resolve through loaders.
+
+use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{
+    api_user, customer_journey, field_mapping, form_submission, integration_configuration,
+    lead, linkedin_account, linkedin_campaign, linkedin_form, linkedin_form_question,
+    linkedin_profile, matching_strategy, submission_answer,
+};
+
+use crate::{
+    domain::{self, parse_stored},
+    error::AppError,
+    graphql::loaders::Loaders,
+    service::paging::encode_cursor,
+};
+
+pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
+    ctx.data_unchecked::<Loaders>()
+}
+
+/// Parses an `ID` argument; ids are the decimal row ids.
+pub fn parse_id(id: &ID, what: &str) -> Result<i64, AppError> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| AppError::bad_input(format!("{what} id {:?} is not a valid id", id.as_str())))
+}
+
+fn id(value: i64) -> ID {
+    ID(value.to_string())
+}
+
+// ------------------------------------------------------------------ enums
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::Role")]
+pub enum Role {
+    SystemAdministrator,
+    LeadgenAdministrator,
+    LeadgenSalesperson,
+    #[graphql(name = "S2S_INBOUND")]
+    S2sInbound,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::LeadSource")]
+pub enum LeadSource {
+    LinkedinSponsoredContent,
+    Manual,
+    Import,
+    Web,
+    Other,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::MatchingStatus")]
+pub enum MatchingStatus {
+    Pending,
+    NewLeadCreated,
+    UpdatedExistingLead,
+    MatchFailed,
+    LeadCreationFailed,
+    LeadUpdateFailed,
+    MatchedNotUpdated,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::ProcessingState")]
+pub enum ProcessingState {
+    Unprocessed,
+    Succeeded,
+    Failed,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::OnMatchFail")]
+pub enum OnMatchFail {
+    CreateNewLead,
+    Ignore,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::AuthorizationStatus")]
+pub enum AuthorizationStatus {
+    NotAuthorized,
+    Authorized,
+    Expired,
+    Reauthorizing,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::ProfileSyncStatus")]
+pub enum ProfileSyncStatus {
+    NotSyncing,
+    SyncingAccounts,
+    Active,
+    NoAccountsAvailable,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::AccountSyncStatus")]
+pub enum AccountSyncStatus {
+    Pending,
+    Active,
+    NotSyncing,
+    NoFormsAvailable,
+    Forbidden,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::JourneyStatus")]
+pub enum JourneyStatus {
+    Draft,
+    Live,
+    Stopped,
+}
+
+fn stored<T, G>(value: &str) -> Result<G, AppError>
+where
+    T: std::str::FromStr<Err = String>,
+    G: From<T>,
+{
+    parse_stored::<T>(value).map(G::from)
+}
+
+// ------------------------------------------------------------------ paging
+
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+/// Declares a Relay connection and its edge for one node type.
+macro_rules! connection {
+    ($connection:ident, $edge:ident, $node:ident) => {
+        #[derive(SimpleObject)]
+        pub struct $edge {
+            pub cursor: String,
+            pub node: $node,
+        }
+
+        #[derive(SimpleObject)]
+        pub struct $connection {
+            /// Rows matching the filter, over all pages.
+            pub total_count: i64,
+            pub page_info: PageInfo,
+            pub edges: Vec<$edge>,
+        }
+
+        impl $connection {
+            pub fn from_page<M>(
+                page: crate::service::paging::Page<M>,
+                total_count: i64,
+                wrap: impl Fn(M) -> $node,
+            ) -> Self {
+                let edges: Vec<$edge> = page
+                    .items
+                    .into_iter()
+                    .map(|(cursor, m)| $edge {
+                        cursor,
+                        node: wrap(m),
+                    })
+                    .collect();
+                Self {
+                    total_count,
+                    page_info: PageInfo {
+                        has_next_page: page.has_next_page,
+                        has_previous_page: page.has_previous_page,
+                        start_cursor: edges.first().map(|e| e.cursor.clone()),
+                        end_cursor: edges.last().map(|e| e.cursor.clone()),
+                    },
+                    edges,
+                }
+            }
+        }
+    };
+}
+
+connection!(LeadConnection, LeadEdge, Lead);
+connection!(FormSubmissionConnection, FormSubmissionEdge, FormSubmission);
+
+/// Whether the selection asks for `totalCount` (it costs a COUNT query).
+pub fn wants_total(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
+// ------------------------------------------------------------------ identity
+
+pub struct User(pub api_user::Model);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
+        let rows = loaders(ctx)
+            .roles_by_user
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .iter()
+            .map(|r| stored::<domain::Role, Role>(&r.role))
+            .collect::<Result<_, _>>()?)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+pub struct Viewer(pub crate::service::users::Viewer);
+
+#[Object]
+impl Viewer {
+    async fn id(&self) -> ID {
+        id(self.0.user_id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn roles(&self) -> Vec<Role> {
+        self.0.roles.iter().copied().map(Role::from).collect()
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct CreateUserPayload {
+    pub user: User,
+    /// The API token: shown once, only its hash is stored.
+    pub token: String,
+}
+
+// ------------------------------------------------------------------ leads
+
+pub struct Lead(pub lead::Model);
+
+#[Object]
+impl Lead {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn first_name(&self) -> Option<&str> {
+        self.0.first_name.as_deref()
+    }
+    async fn last_name(&self) -> Option<&str> {
+        self.0.last_name.as_deref()
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn work_email(&self) -> Option<&str> {
+        self.0.work_email.as_deref()
+    }
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    async fn work_phone(&self) -> Option<&str> {
+        self.0.work_phone.as_deref()
+    }
+    async fn company(&self) -> Option<&str> {
+        self.0.company.as_deref()
+    }
+    async fn job_title(&self) -> Option<&str> {
+        self.0.job_title.as_deref()
+    }
+    async fn job_function(&self) -> Option<&str> {
+        self.0.job_function.as_deref()
+    }
+    async fn seniority(&self) -> Option<&str> {
+        self.0.seniority.as_deref()
+    }
+    async fn industry(&self) -> Option<&str> {
+        self.0.industry.as_deref()
+    }
+    async fn company_size(&self) -> Option<&str> {
+        self.0.company_size.as_deref()
+    }
+    async fn country(&self) -> Option<&str> {
+        self.0.country.as_deref()
+    }
+    async fn state(&self) -> Option<&str> {
+        self.0.state.as_deref()
+    }
+    async fn city(&self) -> Option<&str> {
+        self.0.city.as_deref()
+    }
+    async fn zip_code(&self) -> Option<&str> {
+        self.0.zip_code.as_deref()
+    }
+    /// Values of mapped custom questions, by key.
+    async fn custom_fields(&self) -> Json<serde_json::Value> {
+        Json(self.0.custom_fields.clone())
+    }
+    async fn source(&self) -> Result<LeadSource> {
+        Ok(stored::<domain::LeadSource, LeadSource>(&self.0.source)?)
+    }
+    async fn source_campaign(&self, ctx: &Context<'_>) -> Result<Option<Campaign>> {
+        let Some(key) = self.0.source_campaign_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).campaign.load_one(key).await?.map(Campaign))
+    }
+    async fn source_form(&self, ctx: &Context<'_>) -> Result<Option<Form>> {
+        let Some(key) = self.0.source_form_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).form.load_one(key).await?.map(Form))
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    async fn latest_submission_at(&self) -> Option<DateTime<Utc>> {
+        self.0.latest_submission_at
+    }
+    async fn submission_count(&self) -> i32 {
+        self.0.submission_count
+    }
+    /// The lead's LinkedIn form submissions with their answers ("LinkedIn Lead Info"), newest first.
+    async fn submissions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> Result<FormSubmissionConnection> {
+        let first = crate::service::paging::page_size(Some(first))?;
+        let all = loaders(ctx)
+            .submissions_by_lead
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let total = all.len() as i64;
+        let page = crate::service::paging::into_page(all, first, None, |s| {
+            encode_cursor(Some(s.submitted_at.to_rfc3339()), s.id)
+        });
+        Ok(FormSubmissionConnection::from_page(page, total, FormSubmission))
+    }
+}
+
+// ------------------------------------------------------------------ submissions
+
+pub struct FormSubmission(pub form_submission::Model);
+
+#[derive(SimpleObject)]
+pub struct Answer {
+    /// LinkedIn's `questionId`.
+    pub question_id: String,
+    pub question_text: String,
+    pub predefined_field: Option<String>,
+    pub value: String,
+}
+
+#[derive(SimpleObject)]
+pub struct Consent {
+    pub consent_id: String,
+    pub text: String,
+    pub accepted: bool,
+}
+
+impl FormSubmission {
+    async fn answer_rows(&self, ctx: &Context<'_>) -> Result<Vec<submission_answer::Model>> {
+        Ok(loaders(ctx)
+            .answers_by_submission
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default())
+    }
+}
+
+#[Object]
+impl FormSubmission {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// LinkedIn's lead (form response) id.
+    async fn linked_in_id(&self) -> &str {
+        &self.0.linkedin_id
+    }
+    async fn submitted_at(&self) -> DateTime<Utc> {
+        self.0.submitted_at
+    }
+    async fn lead_type(&self) -> &str {
+        &self.0.lead_type
+    }
+    async fn test_lead(&self) -> bool {
+        self.0.test_lead
+    }
+    async fn submitter_urn(&self) -> Option<&str> {
+        self.0.submitter_urn.as_deref()
+    }
+    async fn creative_urn(&self) -> Option<&str> {
+        self.0.creative_urn.as_deref()
+    }
+    async fn form_version(&self) -> Option<i64> {
+        self.0.form_version
+    }
+    async fn matching_status(&self) -> Result<MatchingStatus> {
+        Ok(stored::<domain::MatchingStatus, MatchingStatus>(
+            &self.0.matching_status,
+        )?)
+    }
+    async fn processing_state(&self) -> Result<ProcessingState> {
+        Ok(stored::<domain::ProcessingState, ProcessingState>(
+            &self.0.processing_state,
+        )?)
+    }
+    /// One line saying what matching did and why.
+    async fn match_explanation(&self) -> Option<&str> {
+        self.0.match_explanation.as_deref()
+    }
+    /// Why processing failed, when it did.
+    async fn error(&self) -> Option<&str> {
+        self.0.error.as_deref()
+    }
+    async fn hidden_fields(&self) -> Option<Json<serde_json::Value>> {
+        self.0.hidden_fields.clone().map(Json)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn lead(&self, ctx: &Context<'_>) -> Result<Option<Lead>> {
+        let Some(key) = self.0.lead_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).lead.load_one(key).await?.map(Lead))
+    }
+    async fn form(&self, ctx: &Context<'_>) -> Result<Option<Form>> {
+        let Some(key) = self.0.form_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).form.load_one(key).await?.map(Form))
+    }
+    async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<Campaign>> {
+        let Some(key) = self.0.campaign_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).campaign.load_one(key).await?.map(Campaign))
+    }
+    async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
+        let Some(key) = self.0.account_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).account.load_one(key).await?.map(Account))
+    }
+    /// The LinkedIn user profile whose sync pulled this submission.
+    async fn profile(&self, ctx: &Context<'_>) -> Result<Option<LinkedInUserProfile>> {
+        let Some(key) = self.0.profile_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)
+            .profile
+            .load_one(key)
+            .await?
+            .map(LinkedInUserProfile))
+    }
+    async fn customer_journey(&self, ctx: &Context<'_>) -> Result<Option<CustomerJourney>> {
+        let Some(key) = self.0.customer_journey_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)
+            .journey
+            .load_one(key)
+            .await?
+            .map(CustomerJourney))
+    }
+    /// Every answer, in the form's question order.
+    async fn answers(&self, ctx: &Context<'_>) -> Result<Vec<Answer>> {
+        Ok(self
+            .answer_rows(ctx)
+            .await?
+            .into_iter()
+            .filter(|a| !a.is_consent)
+            .map(|a| Answer {
+                question_id: a.linkedin_question_id,
+                question_text: a.question_text,
+                predefined_field: a.predefined_field,
+                value: a.value,
+            })
+            .collect())
+    }
+    async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<Consent>> {
+        Ok(self
+            .answer_rows(ctx)
+            .await?
+            .into_iter()
+            .filter(|a| a.is_consent)
+            .map(|a| Consent {
+                consent_id: a.linkedin_question_id,
+                text: a.question_text,
+                accepted: a.accepted.unwrap_or(false),
+            })
+            .collect())
+    }
+}
+
+// ------------------------------------------------------------------ LinkedIn
+
+pub struct Campaign(pub linkedin_campaign::Model);
+
+#[Object(name = "LinkedInCampaign")]
+impl Campaign {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn linked_in_id(&self) -> &str {
+        &self.0.linkedin_id
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    #[graphql(name = "type")]
+    async fn campaign_type(&self) -> Option<&str> {
+        self.0.campaign_type.as_deref()
+    }
+    async fn status(&self) -> Option<&str> {
+        self.0.status.as_deref()
+    }
+    async fn start_at(&self) -> Option<DateTime<Utc>> {
+        self.0.start_at
+    }
+    async fn end_at(&self) -> Option<DateTime<Utc>> {
+        self.0.end_at
+    }
+    async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
+        let Some(key) = self.0.account_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).account.load_one(key).await?.map(Account))
+    }
+    async fn customer_journey(&self, ctx: &Context<'_>) -> Result<Option<CustomerJourney>> {
+        Ok(loaders(ctx)
+            .journey_by_campaign
+            .load_one(self.0.id)
+            .await?
+            .and_then(|mut v| v.pop())
+            .map(CustomerJourney))
+    }
+}
+
+pub struct Account(pub linkedin_account::Model);
+
+#[Object(name = "LinkedInAccount")]
+impl Account {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn linked_in_id(&self) -> &str {
+        &self.0.linkedin_id
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn currency(&self) -> Option<&str> {
+        self.0.currency.as_deref()
+    }
+    /// LinkedIn's status of the ad account (ACTIVE, ...).
+    async fn status(&self) -> Option<&str> {
+        self.0.status.as_deref()
+    }
+    async fn is_test(&self) -> bool {
+        self.0.is_test
+    }
+    async fn enabled_for_sync(&self) -> bool {
+        self.0.enabled_for_sync
+    }
+    async fn sync_status(&self) -> Result<AccountSyncStatus> {
+        Ok(stored::<domain::AccountSyncStatus, AccountSyncStatus>(
+            &self.0.sync_status,
+        )?)
+    }
+    async fn status_details(&self) -> Option<&str> {
+        self.0.status_details.as_deref()
+    }
+    async fn last_sync_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_sync_at
+    }
+}
+
+pub struct Form(pub linkedin_form::Model);
+
+pub struct FormQuestion(pub linkedin_form_question::Model);
+
+#[Object]
+impl FormQuestion {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// LinkedIn's `questionId` (or consent id).
+    async fn linked_in_id(&self) -> &str {
+        &self.0.linkedin_question_id
+    }
+    async fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+    /// The question as the form shows it, in the form's locale.
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    /// TEXT, MULTIPLE_CHOICE or CONSENT.
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    async fn predefined_field(&self) -> Option<&str> {
+        self.0.predefined_field.as_deref()
+    }
+    async fn is_custom(&self) -> bool {
+        self.0.is_custom
+    }
+    async fn is_consent(&self) -> bool {
+        self.0.is_consent
+    }
+    /// Multiple-choice options as LinkedIn lists them.
+    async fn options(&self) -> Option<Json<serde_json::Value>> {
+        self.0.options.clone().map(Json)
+    }
+}
+
+/// The LinkedIn field a question answers: its predefined field, or its name for custom questions.
+pub fn question_field_key(q: &linkedin_form_question::Model) -> Option<&str> {
+    q.predefined_field
+        .as_deref()
+        .or(q.name.as_deref())
+        .or(Some(q.text.as_str()))
+}
+
+#[Object(name = "LinkedInForm")]
+impl Form {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn linked_in_id(&self) -> &str {
+        &self.0.linkedin_id
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn headline(&self) -> Option<&str> {
+        self.0.headline.as_deref()
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn landing_page_url(&self) -> Option<&str> {
+        self.0.landing_page_url.as_deref()
+    }
+    async fn privacy_policy_url(&self) -> Option<&str> {
+        self.0.privacy_policy_url.as_deref()
+    }
+    async fn thank_you_message(&self) -> Option<&str> {
+        self.0.thank_you_message.as_deref()
+    }
+    async fn locale(&self) -> Option<&str> {
+        self.0.locale.as_deref()
+    }
+    async fn version_id(&self) -> Option<i64> {
+        self.0.version_id
+    }
+    async fn status(&self) -> Option<&str> {
+        self.0.status.as_deref()
+    }
+    async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
+        let Some(key) = self.0.account_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).account.load_one(key).await?.map(Account))
+    }
+    /// Questions and consents, in form order.
+    async fn questions(&self, ctx: &Context<'_>) -> Result<Vec<FormQuestion>> {
+        Ok(loaders(ctx)
+            .questions_by_form
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(FormQuestion)
+            .collect())
+    }
+    /// Questions (not consents) that no field mapping covers: their answers stay on the
+    /// submission only.
+    async fn unmapped_questions(&self, ctx: &Context<'_>) -> Result<Vec<FormQuestion>> {
+        let l = loaders(ctx);
+        let mappings = l.mappings.load_one(()).await?.unwrap_or_default();
+        let questions = l
+            .questions_by_form
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(questions
+            .into_iter()
+            .filter(|q| !q.is_consent)
+            .filter(|q| {
+                let key = question_field_key(q);
+                !mappings.iter().any(|m| Some(m.linkedin_field.as_str()) == key)
+            })
+            .map(FormQuestion)
+            .collect())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+pub struct LinkedInUserProfile(pub linkedin_profile::Model);
+
+#[Object]
+impl LinkedInUserProfile {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn authorization_status(&self) -> Result<AuthorizationStatus> {
+        Ok(stored::<domain::AuthorizationStatus, AuthorizationStatus>(
+            &self.0.authorization_status,
+        )?)
+    }
+    async fn linked_in_member_name(&self) -> Option<&str> {
+        self.0.linkedin_member_name.as_deref()
+    }
+    /// When the access token expires (it is refreshed before then).
+    async fn token_expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.token_expires_at
+    }
+    /// When the refresh token ends: the member must authorize again before then.
+    async fn refresh_token_expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.refresh_token_expires_at
+    }
+    async fn last_sync_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_sync_at
+    }
+    async fn sync_status(&self) -> Result<ProfileSyncStatus> {
+        Ok(stored::<domain::ProfileSyncStatus, ProfileSyncStatus>(
+            &self.0.sync_status,
+        )?)
+    }
+    async fn status_details(&self) -> Option<&str> {
+        self.0.status_details.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn accounts(&self, ctx: &Context<'_>) -> Result<Vec<Account>> {
+        Ok(loaders(ctx)
+            .accounts_by_profile
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Account)
+            .collect())
+    }
+}
+
+pub struct CustomerJourney(pub customer_journey::Model);
+
+#[Object]
+impl CustomerJourney {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn status(&self) -> Result<JourneyStatus> {
+        Ok(stored::<domain::JourneyStatus, JourneyStatus>(&self.0.status)?)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<Campaign>> {
+        Ok(loaders(ctx)
+            .campaign
+            .load_one(self.0.campaign_id)
+            .await?
+            .map(Campaign))
+    }
+}
+
+// ------------------------------------------------------------------ matching
+
+pub struct FieldMapping(pub field_mapping::Model);
+
+#[Object]
+impl FieldMapping {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// A LinkedIn `predefinedField` (EMAIL, ...) or a custom question's name.
+    async fn linked_in_field(&self) -> &str {
+        &self.0.linkedin_field
+    }
+    /// The lead field written: `email`, `firstName`, ... or `custom.<key>`.
+    async fn lead_field(&self) -> &str {
+        &self.0.lead_field
+    }
+    /// Whether leadsync seeded this mapping.
+    async fn is_default(&self) -> bool {
+        self.0.is_default
+    }
+}
+
+pub struct LeadMatchingStrategy(pub matching_strategy::Model);
+
+#[Object]
+impl LeadMatchingStrategy {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn is_active(&self) -> bool {
+        self.0.is_active
+    }
+    /// Every submission creates its own lead, once per LinkedIn response.
+    async fn always_create_lead(&self) -> bool {
+        self.0.always_create_lead
+    }
+    /// The mappings whose values must all match before an existing lead is updated.
+    async fn fields(&self, ctx: &Context<'_>) -> Result<Vec<FieldMapping>> {
+        Ok(loaders(ctx)
+            .strategy_fields
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(FieldMapping)
+            .collect())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+pub struct IntegrationConfiguration(pub integration_configuration::Model);
+
+#[Object]
+impl IntegrationConfiguration {
+    /// "Create Journeys for LinkedIn Campaigns".
+    async fn create_journeys_for_campaigns(&self) -> bool {
+        self.0.create_journeys_for_campaigns
+    }
+    /// What happens when no lead matches every strategy field.
+    async fn on_match_fail(&self) -> Result<OnMatchFail> {
+        Ok(stored::<domain::OnMatchFail, OnMatchFail>(&self.0.on_match_fail)?)
+    }
+    async fn sync_interval_seconds(&self) -> i32 {
+        self.0.sync_interval_seconds
+    }
+    async fn create_leads_from_test_leads(&self) -> bool {
+        self.0.create_leads_from_test_leads
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

@@ -1,0 +1,134 @@
+//! HTTP routes: GraphQL (POST, GraphiQL on GET, WebSocket), health and readiness.
+
+use std::time::Duration;
+
+use async_graphql::{
+    Data, ErrorExtensions, ServerError,
+    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
+};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use axum::{
+    Router,
+    extract::{State, WebSocketUpgrade},
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use tower_http::{
+    catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer,
+};
+
+use crate::{AppState, service::users};
+
+/// The largest request body accepted (bytes).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql/ws", get(graphql_ws))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn viewer_for(state: &AppState, authorization: Option<&str>) -> Option<users::Viewer> {
+    let token = bearer(authorization?)?;
+    match users::authenticate(&state.db, token).await {
+        Ok(viewer) => viewer,
+        // Already logged as internal; the request proceeds unauthenticated.
+        Err(_) => None,
+    }
+}
+
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, req: GraphQLRequest) -> GraphQLResponse {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let mut request = req.into_inner();
+    if let Some(viewer) = viewer_for(&state, authorization).await {
+        request = request.data(viewer);
+    }
+    let mut response = state.schema.execute(request).await;
+    for error in &mut response.errors {
+        ensure_code(error);
+    }
+    response.into()
+}
+
+/// Every error carries `extensions.code`: errors from async-graphql itself (parse, validation,
+/// argument coercion) get one here.
+fn ensure_code(error: &mut ServerError) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|ext| ext.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let code = if error.path.is_empty() {
+        "GRAPHQL_VALIDATION_FAILED"
+    } else {
+        "BAD_USER_INPUT"
+    };
+    let mut extensions = error.extensions.take().unwrap_or_default();
+    extensions.set("code", code);
+    error.extensions = Some(extensions);
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("leadsync GraphiQL")
+            .finish(),
+    )
+}
+
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let schema = state.schema.clone();
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .keepalive_timeout(Duration::from_secs(30))
+                .on_connection_init(move |payload| async move {
+                    let authorization = payload
+                        .get("authorization")
+                        .or_else(|| payload.get("Authorization"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned);
+                    match viewer_for(&state, authorization.as_deref()).await {
+                        Some(viewer) => {
+                            let mut data = Data::default();
+                            data.insert(viewer);
+                            Ok(data)
+                        }
+                        None => Err(async_graphql::Error::new("unauthenticated")
+                            .extend_with(|_, e| e.set("code", "UNAUTHENTICATED"))),
+                    }
+                })
+                .serve()
+        })
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if crate::db::ping(&state.db).await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}

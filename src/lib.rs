@@ -1,0 +1,44 @@
+//! leadsync: LinkedIn Lead Gen Form leads into a CRM lead store, behind a GraphQL API.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod service;
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+pub use config::Config;
+pub use graphql::AppSchema;
+
+/// Everything the HTTP handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub schema: AppSchema,
+}
+
+impl AppState {
+    /// Connects, migrates and builds the schema.
+    pub async fn start(config: Config) -> anyhow::Result<Self> {
+        let db = db::connect(&config.database_url).await?;
+        db::migrate(&db, &config.database_url).await?;
+        Ok(Self::with_db(db, config))
+    }
+
+    pub fn with_db(db: DatabaseConnection, config: Config) -> Self {
+        let config = Arc::new(config);
+        let schema = graphql::build_schema(db.clone(), config.clone());
+        Self { db, config, schema }
+    }
+}
+
+/// The HTTP application, used by `leadsync serve` and by the tests.
+pub fn app(state: AppState) -> axum::Router {
+    http::router(state)
+}

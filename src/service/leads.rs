@@ -1,0 +1,480 @@
+//! Leads: create, update, delete, read, and the filtered, ordered, keyset-paged list.
+
+use chrono::{DateTime, Utc};
+use entity::{form_submission, lead};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, ModelTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr, NullOrdering, Order, Query},
+};
+use serde_json::{Map, Value as Json};
+
+use crate::{
+    domain::LeadSource,
+    error::{AppError, AppResult},
+    service::paging::{Page, decode_cursor, encode_cursor, into_page},
+};
+
+/// The lead fields a field mapping may target, by their API name. `custom.<key>` targets a key of
+/// `customFields`.
+pub const LEAD_FIELDS: &[&str] = &[
+    "firstName",
+    "lastName",
+    "email",
+    "workEmail",
+    "phone",
+    "workPhone",
+    "company",
+    "jobTitle",
+    "jobFunction",
+    "seniority",
+    "industry",
+    "companySize",
+    "country",
+    "state",
+    "city",
+    "zipCode",
+];
+
+pub const CUSTOM_PREFIX: &str = "custom.";
+
+pub fn is_valid_lead_field(name: &str) -> bool {
+    if let Some(key) = name.strip_prefix(CUSTOM_PREFIX) {
+        return !key.is_empty()
+            && key.len() <= 100
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    }
+    LEAD_FIELDS.contains(&name)
+}
+
+/// Emails compare trimmed and case-insensitively.
+pub fn normalize_email(value: &str) -> Option<String> {
+    let v = value.trim().to_lowercase();
+    (!v.is_empty()).then_some(v)
+}
+
+/// Phones compare as their digits, with a leading `+` when the number gives a country code.
+pub fn normalize_phone(value: &str) -> Option<String> {
+    let trimmed = value.trim();
+    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return None;
+    }
+    if trimmed.starts_with('+') {
+        Some(format!("+{digits}"))
+    } else if let Some(rest) = digits.strip_prefix("00").filter(|r| !r.is_empty()) {
+        Some(format!("+{rest}"))
+    } else {
+        Some(digits)
+    }
+}
+
+fn looks_like_email(value: &str) -> bool {
+    let mut parts = value.split('@');
+    matches!((parts.next(), parts.next(), parts.next()),
+        (Some(local), Some(domain), None)
+            if !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
+        && !value.chars().any(char::is_whitespace)
+}
+
+/// The editable values of a lead. `None` leaves a field as it is; `Some(None)` clears it.
+#[derive(Clone, Debug, Default)]
+pub struct LeadChanges {
+    pub first_name: Option<Option<String>>,
+    pub last_name: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub work_email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub work_phone: Option<Option<String>>,
+    pub company: Option<Option<String>>,
+    pub job_title: Option<Option<String>>,
+    pub job_function: Option<Option<String>>,
+    pub seniority: Option<Option<String>>,
+    pub industry: Option<Option<String>>,
+    pub company_size: Option<Option<String>>,
+    pub country: Option<Option<String>>,
+    pub state: Option<Option<String>>,
+    pub city: Option<Option<String>>,
+    pub zip_code: Option<Option<String>>,
+    /// Replaces the custom fields object.
+    pub custom_fields: Option<Map<String, Json>>,
+}
+
+const MAX_FIELD_LEN: usize = 1000;
+
+fn clean(field: &str, value: Option<String>) -> AppResult<Option<String>> {
+    let Some(v) = value else { return Ok(None) };
+    let v = v.trim();
+    if v.chars().count() > MAX_FIELD_LEN {
+        return Err(AppError::bad_input(format!(
+            "{field} is longer than {MAX_FIELD_LEN} characters"
+        )));
+    }
+    Ok((!v.is_empty()).then(|| v.to_owned()))
+}
+
+fn apply(model: &mut lead::ActiveModel, changes: LeadChanges) -> AppResult<()> {
+    macro_rules! text {
+        ($field:ident, $name:literal) => {
+            if let Some(value) = changes.$field {
+                model.$field = Set(clean($name, value)?);
+            }
+        };
+    }
+    text!(first_name, "firstName");
+    text!(last_name, "lastName");
+    text!(work_phone, "workPhone");
+    text!(company, "company");
+    text!(job_title, "jobTitle");
+    text!(job_function, "jobFunction");
+    text!(seniority, "seniority");
+    text!(industry, "industry");
+    text!(company_size, "companySize");
+    text!(country, "country");
+    text!(state, "state");
+    text!(city, "city");
+    text!(zip_code, "zipCode");
+    if let Some(value) = changes.email {
+        let value = clean("email", value)?;
+        if let Some(v) = &value
+            && !looks_like_email(v)
+        {
+            return Err(AppError::bad_input(format!("email {v:?} is not an email address")));
+        }
+        model.email_normalized = Set(value.as_deref().and_then(normalize_email));
+        model.email = Set(value);
+    }
+    if let Some(value) = changes.work_email {
+        let value = clean("workEmail", value)?;
+        if let Some(v) = &value
+            && !looks_like_email(v)
+        {
+            return Err(AppError::bad_input(format!(
+                "workEmail {v:?} is not an email address"
+            )));
+        }
+        model.work_email_normalized = Set(value.as_deref().and_then(normalize_email));
+        model.work_email = Set(value);
+    }
+    if let Some(value) = changes.phone {
+        let value = clean("phone", value)?;
+        model.phone_normalized = Set(value.as_deref().and_then(normalize_phone));
+        model.phone = Set(value);
+    }
+    if let Some(custom) = changes.custom_fields {
+        if serde_json::to_string(&custom).map_or(0, |s| s.len()) > 64 * 1024 {
+            return Err(AppError::bad_input("customFields is larger than 64 KiB"));
+        }
+        model.custom_fields = Set(Json::Object(custom));
+    }
+    Ok(())
+}
+
+pub async fn create_lead(
+    db: &DatabaseConnection,
+    changes: LeadChanges,
+    source: LeadSource,
+) -> AppResult<lead::Model> {
+    let now = Utc::now();
+    let mut model = lead::ActiveModel {
+        first_name: Set(None),
+        last_name: Set(None),
+        email: Set(None),
+        email_normalized: Set(None),
+        work_email: Set(None),
+        work_email_normalized: Set(None),
+        phone: Set(None),
+        phone_normalized: Set(None),
+        work_phone: Set(None),
+        company: Set(None),
+        job_title: Set(None),
+        job_function: Set(None),
+        seniority: Set(None),
+        industry: Set(None),
+        company_size: Set(None),
+        country: Set(None),
+        state: Set(None),
+        city: Set(None),
+        zip_code: Set(None),
+        custom_fields: Set(Json::Object(Map::new())),
+        source: Set(source.as_str().to_owned()),
+        source_campaign_id: Set(None),
+        source_form_id: Set(None),
+        latest_submission_at: Set(None),
+        submission_count: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    apply(&mut model, changes)?;
+    Ok(model.insert(db).await?)
+}
+
+pub async fn get_lead(db: &DatabaseConnection, id: i64) -> AppResult<lead::Model> {
+    lead::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("lead", id))
+}
+
+pub async fn update_lead(
+    db: &DatabaseConnection,
+    id: i64,
+    changes: LeadChanges,
+) -> AppResult<lead::Model> {
+    let existing = get_lead(db, id).await?;
+    let mut model: lead::ActiveModel = existing.into();
+    apply(&mut model, changes)?;
+    model.updated_at = Set(Utc::now());
+    Ok(model.update(db).await?)
+}
+
+/// Deletes the lead; its submissions stay, unlinked (the database sets their lead to null).
+pub async fn delete_lead(db: &DatabaseConnection, id: i64) -> AppResult<lead::Model> {
+    let existing = get_lead(db, id).await?;
+    existing.clone().delete(db).await?;
+    tracing::info!(lead_id = id, "deleted lead");
+    Ok(existing)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LeadFilter {
+    pub source: Option<LeadSource>,
+    pub campaign_id: Option<i64>,
+    pub form_id: Option<i64>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub search: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeadSortField {
+    CreatedAt,
+    UpdatedAt,
+    LatestSubmissionAt,
+    Email,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeadSort {
+    pub field: LeadSortField,
+    pub descending: bool,
+}
+
+impl Default for LeadSort {
+    fn default() -> Self {
+        Self {
+            field: LeadSortField::CreatedAt,
+            descending: true,
+        }
+    }
+}
+
+fn escape_like(term: &str) -> String {
+    let mut out = String::with_capacity(term.len() + 2);
+    out.push('%');
+    for c in term.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+fn filtered(filter: &LeadFilter) -> AppResult<Select<lead::Entity>> {
+    let mut query = lead::Entity::find();
+    if let Some(source) = filter.source {
+        query = query.filter(lead::Column::Source.eq(source.as_str()));
+    }
+    if let Some(after) = filter.created_after {
+        query = query.filter(lead::Column::CreatedAt.gte(after));
+    }
+    if let Some(before) = filter.created_before {
+        query = query.filter(lead::Column::CreatedAt.lt(before));
+    }
+    let submitted_leads = |column: form_submission::Column, id: i64| {
+        Query::select()
+            .column(form_submission::Column::LeadId)
+            .from(form_submission::Entity)
+            .and_where(Expr::col(column).eq(id))
+            .and_where(Expr::col(form_submission::Column::LeadId).is_not_null())
+            .to_owned()
+    };
+    if let Some(campaign) = filter.campaign_id {
+        query = query.filter(
+            Condition::any()
+                .add(lead::Column::SourceCampaignId.eq(campaign))
+                .add(lead::Column::Id.in_subquery(submitted_leads(
+                    form_submission::Column::CampaignId,
+                    campaign,
+                ))),
+        );
+    }
+    if let Some(form) = filter.form_id {
+        query = query.filter(
+            Condition::any()
+                .add(lead::Column::SourceFormId.eq(form))
+                .add(
+                    lead::Column::Id
+                        .in_subquery(submitted_leads(form_submission::Column::FormId, form)),
+                ),
+        );
+    }
+    if let Some(search) = &filter.search {
+        if search.chars().count() > 200 {
+            return Err(AppError::bad_input("search is longer than 200 characters"));
+        }
+        for term in search.split_whitespace() {
+            let pattern = escape_like(term);
+            let mut any = Condition::any();
+            for column in [
+                lead::Column::FirstName,
+                lead::Column::LastName,
+                lead::Column::EmailNormalized,
+                lead::Column::Company,
+            ] {
+                any = any.add(
+                    Expr::expr(Func::lower(Expr::col(column)))
+                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                );
+            }
+            query = query.filter(any);
+        }
+    }
+    Ok(query)
+}
+
+pub async fn count_leads(db: &DatabaseConnection, filter: &LeadFilter) -> AppResult<i64> {
+    Ok(filtered(filter)?.count(db).await? as i64)
+}
+
+impl LeadSortField {
+    fn column(self) -> lead::Column {
+        match self {
+            LeadSortField::CreatedAt => lead::Column::CreatedAt,
+            LeadSortField::UpdatedAt => lead::Column::UpdatedAt,
+            LeadSortField::LatestSubmissionAt => lead::Column::LatestSubmissionAt,
+            LeadSortField::Email => lead::Column::EmailNormalized,
+        }
+    }
+
+    fn value_of(self, model: &lead::Model) -> Option<String> {
+        match self {
+            LeadSortField::CreatedAt => Some(model.created_at.to_rfc3339()),
+            LeadSortField::UpdatedAt => Some(model.updated_at.to_rfc3339()),
+            LeadSortField::LatestSubmissionAt => model.latest_submission_at.map(|t| t.to_rfc3339()),
+            LeadSortField::Email => model.email_normalized.clone(),
+        }
+    }
+
+    fn bind(self, value: &str) -> AppResult<sea_orm::Value> {
+        if self == LeadSortField::Email {
+            return Ok(value.to_owned().into());
+        }
+        let time = DateTime::parse_from_rfc3339(value)
+            .map_err(|_| AppError::bad_input("after is not a cursor of this list"))?;
+        Ok(time.with_timezone(&Utc).into())
+    }
+}
+
+/// Keyset condition for "rows after the cursor" in `ORDER BY col NULLS LAST, id`.
+fn after_condition(
+    sort: LeadSort,
+    value: Option<String>,
+    id: i64,
+) -> AppResult<Condition> {
+    let col = sort.field.column();
+    let beyond = |c: lead::Column, v: sea_orm::Value| {
+        if sort.descending { c.lt(v) } else { c.gt(v) }
+    };
+    Ok(match value {
+        Some(v) => {
+            let v = sort.field.bind(&v)?;
+            Condition::any()
+                .add(beyond(col, v.clone()))
+                .add(
+                    Condition::all()
+                        .add(col.eq(v))
+                        .add(beyond(lead::Column::Id, id.into())),
+                )
+                .add(col.is_null())
+        }
+        None => Condition::all()
+            .add(col.is_null())
+            .add(beyond(lead::Column::Id, id.into())),
+    })
+}
+
+pub async fn list_leads(
+    db: &DatabaseConnection,
+    filter: &LeadFilter,
+    sort: LeadSort,
+    first: u64,
+    after: Option<&str>,
+) -> AppResult<Page<lead::Model>> {
+    let mut query = filtered(filter)?;
+    if let Some(after) = after {
+        let (value, id) = decode_cursor(after)?;
+        query = query.filter(after_condition(sort, value, id)?);
+    }
+    let order = if sort.descending { Order::Desc } else { Order::Asc };
+    let rows = query
+        .order_by_with_nulls(sort.field.column(), order.clone(), NullOrdering::Last)
+        .order_by(lead::Column::Id, order)
+        .limit(first + 1)
+        .all(db)
+        .await?;
+    Ok(into_page(rows, first, after, |m| {
+        encode_cursor(sort.field.value_of(m), m.id)
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_normalize_case_and_space() {
+        assert_eq!(
+            normalize_email("  Ada.Lovelace@Example.COM "),
+            Some("ada.lovelace@example.com".into())
+        );
+        assert_eq!(normalize_email("   "), None);
+    }
+
+    #[test]
+    fn phones_normalize_to_digits_with_country() {
+        assert_eq!(normalize_phone("+1 (415) 555-0100"), Some("+14155550100".into()));
+        assert_eq!(normalize_phone("0044 20 7946 0958"), Some("+442079460958".into()));
+        assert_eq!(normalize_phone("415.555.0100"), Some("4155550100".into()));
+        assert_eq!(normalize_phone("n/a"), None);
+    }
+
+    #[test]
+    fn email_shape_is_checked() {
+        assert!(looks_like_email("a@b.co"));
+        assert!(!looks_like_email("a@b"));
+        assert!(!looks_like_email("a b@c.de"));
+        assert!(!looks_like_email("@c.de"));
+        assert!(!looks_like_email("a@@c.de"));
+    }
+
+    #[test]
+    fn lead_fields_validate() {
+        assert!(is_valid_lead_field("email"));
+        assert!(is_valid_lead_field("custom.favouriteColour"));
+        assert!(!is_valid_lead_field("custom."));
+        assert!(!is_valid_lead_field("custom.a b"));
+        assert!(!is_valid_lead_field("password"));
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(escape_like("50%_A"), "%50\\%\\_a%");
+    }
+
+}

@@ -1,0 +1,10 @@
+//! The domain services: plain Rust over SeaORM, no GraphQL types.
+
+pub mod batch;
+pub mod configuration;
+pub mod leads;
+pub mod linkedin;
+pub mod mappings;
+pub mod paging;
+pub mod strategies;
+pub mod users;

@@ -1,0 +1,264 @@
+//! The test harness: a fresh database per test (SQLite file by default, a new PostgreSQL database
+//! when TEST_DATABASE_URL is set), the real router, and helpers to send contract operations.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use http_body_util::BodyExt;
+use leadsync::{AppState, Config, domain::Role, service::users};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    Postgres { server_url: String, name: String },
+}
+
+fn unique_name() -> String {
+    format!(
+        "leadsync_test_{}_{}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(server_url) if !server_url.is_empty() => {
+                let name = unique_name();
+                let admin = Database::connect(&server_url).await.expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let base = server_url
+                    .rsplit_once('/')
+                    .map(|(b, _)| b)
+                    .expect("TEST_DATABASE_URL has a database part");
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::Postgres { server_url, name },
+                }
+            }
+            _ => {
+                let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
+                TestDb {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    cleanup: Cleanup::SqliteFile(path),
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.cleanup, Cleanup::Postgres { .. })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { server_url, name } => {
+                let (server_url, name) = (server_url.clone(), name.clone());
+                // Drop runs inside the test's runtime: use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
+                    rt.block_on(async {
+                        if let Ok(admin) = Database::connect(&server_url).await {
+                            let _ = admin
+                                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .await;
+                            admin.close().await.ok();
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub db: DatabaseConnection,
+    /// SQL statements executed so far through `db`.
+    pub statements: Arc<AtomicUsize>,
+    pub test_db: TestDb,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        let test_db = TestDb::new().await;
+        let mut db = leadsync::db::connect(&test_db.url).await.expect("connect");
+        leadsync::db::migrate(&db, &test_db.url).await.expect("migrate");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        let state = AppState::with_db(db.clone(), Config::for_database(&test_db.url));
+        let router = leadsync::app(state.clone());
+        TestApp {
+            state,
+            router,
+            db,
+            statements,
+            test_db,
+        }
+    }
+
+    pub fn statement_count(&self) -> usize {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Creates a user with these roles and returns its token.
+    pub async fn token(&self, roles: &[Role]) -> String {
+        users::create_user(&self.db, "test user", roles)
+            .await
+            .expect("create user")
+            .token
+    }
+
+    pub async fn admin(&self) -> String {
+        self.token(&[Role::SystemAdministrator]).await
+    }
+
+    /// POSTs a GraphQL request through the router; returns the status and JSON body.
+    pub async fn post(&self, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        let mut request = Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::from(body.to_string())).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            panic!("not JSON: {}", String::from_utf8_lossy(&bytes))
+        });
+        (status, json)
+    }
+
+    /// Sends a query text.
+    pub async fn query(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.post(token, json!({ "query": query, "variables": variables })).await.1
+    }
+
+    /// Sends the named operation of the front-end contract, as the front-end teams do.
+    pub async fn op(&self, token: Option<&str>, name: &str, variables: Value) -> Value {
+        self.query(token, &contract_operation(name), variables).await
+    }
+
+    /// Sends a contract operation and returns its `data`, failing on any error.
+    pub async fn op_ok(&self, token: &str, name: &str, variables: Value) -> Value {
+        let response = self.op(Some(token), name, variables).await;
+        assert!(response.get("errors").is_none(), "{name} failed: {response:#}");
+        response["data"].clone()
+    }
+}
+
+/// The `extensions.code` of the first error, if any.
+pub fn error_code(response: &Value) -> Option<String> {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// The committed copy of the front-end contract.
+pub const CONTRACT: &str = include_str!("../contract/operations.graphql");
+
+/// Top-level definitions of the contract by name (operations and fragments).
+fn definitions() -> &'static HashMap<String, String> {
+    static DEFS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    DEFS.get_or_init(|| {
+        let mut defs = HashMap::new();
+        let mut current: Option<(String, String)> = None;
+        for line in CONTRACT.lines() {
+            let starts = ["query ", "mutation ", "subscription ", "fragment "]
+                .iter()
+                .find(|k| line.starts_with(*k));
+            if let Some(keyword) = starts {
+                if let Some((name, text)) = current.take() {
+                    defs.insert(name, text);
+                }
+                let name: String = line[keyword.len()..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                current = Some((name, String::new()));
+            }
+            if let Some((_, text)) = current.as_mut() {
+                if !line.starts_with('#') {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+        }
+        if let Some((name, text)) = current.take() {
+            defs.insert(name, text);
+        }
+        defs
+    })
+}
+
+/// One contract operation with the fragments it spreads.
+pub fn contract_operation(name: &str) -> String {
+    let defs = definitions();
+    let mut text = defs
+        .get(name)
+        .unwrap_or_else(|| panic!("no operation {name} in the contract"))
+        .clone();
+    let mut added: Vec<String> = Vec::new();
+    loop {
+        let wanted: Vec<String> = text
+            .split("...")
+            .skip(1)
+            .map(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect::<String>()
+            })
+            .filter(|f| !f.is_empty() && defs.contains_key(f) && !added.contains(f))
+            .collect();
+        if wanted.is_empty() {
+            return text;
+        }
+        for fragment in wanted {
+            if !added.contains(&fragment) {
+                text.push_str(&defs[&fragment]);
+                added.push(fragment);
+            }
+        }
+    }
+}
