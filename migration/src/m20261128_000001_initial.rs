@@ -1158,7 +1158,7 @@ enum CustomerJourneys {
     UpdatedAt,
 }
 
-#[derive(DeriveIden, Clone, Copy)]
+#[derive(DeriveIden)]
 enum FormSubmissions {
     Table,
     Id,
