@@ -51,11 +51,21 @@ pub enum LogFormat {
 #[derive(Clone, Debug, Args)]
 pub struct Config {
     /// Database URL: `sqlite://FILE?mode=rwc` (embedded) or `postgres://USER@HOST/DB`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://leadsync.db?mode=rwc", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://leadsync.db?mode=rwc",
+        global = true
+    )]
     pub database_url: String,
 
     /// Address the HTTP server listens on.
-    #[arg(long, env = "LEADSYNC_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "LEADSYNC_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// Externally visible base URL (OAuth redirect and webhook URLs are built from it).
@@ -65,17 +75,39 @@ pub struct Config {
 
     /// 64 hex characters (32 bytes) that encrypt stored LinkedIn tokens. In development a key is
     /// generated into the data directory when absent; in production it is required.
-    #[arg(long, env = "LEADSYNC_SECRET_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "LEADSYNC_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     pub secret_key: Option<Secret>,
 
     /// Directory for generated files (the development secret key).
-    #[arg(long, env = "LEADSYNC_DATA_DIR", default_value = ".leadsync", global = true)]
+    #[arg(
+        long,
+        env = "LEADSYNC_DATA_DIR",
+        default_value = ".leadsync",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
-    #[arg(long, env = "LEADSYNC_ENV", value_enum, default_value = "development", global = true)]
+    #[arg(
+        long,
+        env = "LEADSYNC_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
     pub environment: Environment,
 
-    #[arg(long, env = "LEADSYNC_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "LEADSYNC_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 
     #[command(flatten)]
@@ -86,7 +118,12 @@ pub struct Config {
 pub struct LinkedInConfig {
     #[arg(long, env = "LINKEDIN_CLIENT_ID", default_value = "", global = true)]
     pub linkedin_client_id: String,
-    #[arg(long, env = "LINKEDIN_CLIENT_SECRET", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "LINKEDIN_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
     pub linkedin_client_secret: Option<Secret>,
     #[arg(
         long,
@@ -102,10 +139,20 @@ pub struct LinkedInConfig {
         global = true
     )]
     pub linkedin_token_url: String,
-    #[arg(long, env = "LINKEDIN_API_URL", default_value = "https://api.linkedin.com/rest", global = true)]
+    #[arg(
+        long,
+        env = "LINKEDIN_API_URL",
+        default_value = "https://api.linkedin.com/rest",
+        global = true
+    )]
     pub linkedin_api_url: String,
     /// The `LinkedIn-Version` header (YYYYMM).
-    #[arg(long, env = "LINKEDIN_API_VERSION", default_value = "202405", global = true)]
+    #[arg(
+        long,
+        env = "LINKEDIN_API_VERSION",
+        default_value = "202405",
+        global = true
+    )]
     pub linkedin_api_version: String,
 }
 

@@ -40,12 +40,21 @@ pub async fn migrate(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut options = ConnectOptions::new(url.to_owned());
-    options.max_connections(1).min_connections(1).sqlx_logging(false);
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
     let lock_conn = Database::connect(options).await?;
-    let lock = |sql: &str| Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, [MIGRATION_LOCK_KEY.into()]);
-    lock_conn.query_one_raw(lock("SELECT pg_advisory_lock($1)")).await?;
+    let lock = |sql: &str| {
+        Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, [MIGRATION_LOCK_KEY.into()])
+    };
+    lock_conn
+        .query_one_raw(lock("SELECT pg_advisory_lock($1)"))
+        .await?;
     let result = Migrator::up(&lock_conn, None).await;
-    lock_conn.query_one_raw(lock("SELECT pg_advisory_unlock($1)")).await?;
+    lock_conn
+        .query_one_raw(lock("SELECT pg_advisory_unlock($1)"))
+        .await?;
     lock_conn.close().await?;
     Ok(result?)
 }

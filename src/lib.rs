@@ -4,8 +4,10 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod linkedin;
 pub mod service;
 
 use std::sync::Arc;
@@ -21,6 +23,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub schema: AppSchema,
+    pub bus: events::EventBus,
 }
 
 impl AppState {
@@ -33,8 +36,14 @@ impl AppState {
 
     pub fn with_db(db: DatabaseConnection, config: Config) -> Self {
         let config = Arc::new(config);
-        let schema = graphql::build_schema(db.clone(), config.clone());
-        Self { db, config, schema }
+        let bus = events::EventBus::default();
+        let schema = graphql::build_schema(db.clone(), config.clone(), bus.clone());
+        Self {
+            db,
+            config,
+            schema,
+            bus,
+        }
     }
 }
 

@@ -3,7 +3,11 @@ use leadsync::{AppState, Config, config::LogFormat, domain::Role, service::users
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "leadsync", version, about = "LinkedIn Lead Gen Form leads into a CRM lead store, behind GraphQL")]
+#[command(
+    name = "leadsync",
+    version,
+    about = "LinkedIn Lead Gen Form leads into a CRM lead store, behind GraphQL"
+)]
 struct Cli {
     #[command(flatten)]
     config: Config,
@@ -79,7 +83,12 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
             let roles: Vec<&str> = created.roles.iter().map(|r| r.as_str()).collect();
-            println!("created user {} ({}) with roles {}", created.user.id, created.user.name, roles.join(", "));
+            println!(
+                "created user {} ({}) with roles {}",
+                created.user.id,
+                created.user.name,
+                roles.join(", ")
+            );
             println!("{}", created.token);
         }
         Command::Serve => serve(config).await?,
@@ -106,7 +115,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

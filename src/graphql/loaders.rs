@@ -4,9 +4,8 @@ use std::{collections::HashMap, marker::PhantomData};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    api_user_role, customer_journey, field_mapping, form_submission, linkedin_account,
-    linkedin_campaign, linkedin_form, linkedin_form_question, linkedin_profile, lead,
-    submission_answer,
+    api_user_role, customer_journey, field_mapping, form_submission, lead, linkedin_account,
+    linkedin_campaign, linkedin_form, linkedin_form_question, linkedin_profile, submission_answer,
 };
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -83,7 +82,10 @@ impl Loader<()> for AllMappings {
     type Error = AppError;
 
     async fn load(&self, _: &[()]) -> Result<HashMap<(), Self::Value>, AppError> {
-        Ok(HashMap::from([((), mappings::list_mappings(&self.0).await?)]))
+        Ok(HashMap::from([(
+            (),
+            mappings::list_mappings(&self.0).await?,
+        )]))
     }
 }
 
@@ -94,6 +96,7 @@ pub struct Loaders {
     pub account: DataLoader<ById<linkedin_account::Entity>>,
     pub profile: DataLoader<ById<linkedin_profile::Entity>>,
     pub journey: DataLoader<ById<customer_journey::Entity>>,
+    pub submission: DataLoader<ById<form_submission::Entity>>,
     pub submissions_by_lead: DataLoader<Grouped<form_submission::Entity>>,
     pub answers_by_submission: DataLoader<Grouped<submission_answer::Entity>>,
     pub questions_by_form: DataLoader<Grouped<linkedin_form_question::Entity>>,
@@ -140,6 +143,7 @@ impl Loaders {
             account: by_id(db),
             profile: by_id(db),
             journey: by_id(db),
+            submission: by_id(db),
             submissions_by_lead: grouped(
                 db,
                 form_submission::Column::LeadId,

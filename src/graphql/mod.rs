@@ -7,11 +7,11 @@ pub mod query;
 pub mod types;
 
 use async_graphql::{
-    Context, EmptySubscription, MergedObject, Schema, SchemaBuilder, SDLExportOptions,
+    Context, EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder,
 };
 use sea_orm::DatabaseConnection;
 
-use crate::config::Config;
+use crate::{config::Config, events::EventBus};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -27,6 +27,7 @@ pub struct Mutation(
     mutation::LeadsMutation,
     mutation::MatchingMutation,
     mutation::LinkedInMutation,
+    mutation::ProcessingMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -35,6 +36,7 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 pub struct SchemaState {
     pub db: DatabaseConnection,
     pub config: std::sync::Arc<Config>,
+    pub bus: EventBus,
 }
 
 pub fn state<'a>(ctx: &Context<'a>) -> &'a SchemaState {
@@ -45,10 +47,14 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
-pub fn build_schema(db: DatabaseConnection, config: std::sync::Arc<Config>) -> AppSchema {
+pub fn build_schema(
+    db: DatabaseConnection,
+    config: std::sync::Arc<Config>,
+    bus: EventBus,
+) -> AppSchema {
     builder()
         .data(loaders::Loaders::new(&db))
-        .data(SchemaState { db, config })
+        .data(SchemaState { db, config, bus })
         .finish()
 }
 

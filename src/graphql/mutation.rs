@@ -6,12 +6,12 @@ use crate::{
     domain,
     error::AppError,
     graphql::{
-        guard::{LEAD_USERS, LEADGEN_ADMIN, RoleGuard, SALESPERSON, SYSTEM},
+        guard::{INBOUND, LEAD_USERS, LEADGEN_ADMIN, RoleGuard, SALESPERSON, SYSTEM},
         state,
         types::*,
     },
     service::{
-        configuration, leads, linkedin, mappings, strategies,
+        configuration, ingest, leads, linkedin, mappings, strategies,
         users::{self, Viewer as ViewerModel},
     },
 };
@@ -127,20 +127,13 @@ pub struct LeadsMutation;
 impl LeadsMutation {
     #[graphql(guard = "RoleGuard(LEAD_USERS)")]
     async fn create_lead(&self, ctx: &Context<'_>, input: CreateLeadInput) -> Result<Lead> {
-        let source = input
-            .source
-            .map_or(domain::LeadSource::Manual, Into::into);
+        let source = input.source.map_or(domain::LeadSource::Manual, Into::into);
         let lead = leads::create_lead(&state(ctx).db, input.fields.into_changes()?, source).await?;
         Ok(Lead(lead))
     }
 
     #[graphql(guard = "RoleGuard(LEAD_USERS)")]
-    async fn update_lead(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        input: UpdateLeadInput,
-    ) -> Result<Lead> {
+    async fn update_lead(&self, ctx: &Context<'_>, id: ID, input: UpdateLeadInput) -> Result<Lead> {
         let id = parse_id(&id, "lead")?;
         let lead = leads::update_lead(&state(ctx).db, id, input.fields.into_changes()?).await?;
         Ok(Lead(lead))
@@ -297,5 +290,50 @@ impl LinkedInMutation {
         let viewer = ctx.data_unchecked::<ViewerModel>();
         let p = linkedin::create_profile(&state(ctx).db, &input.name, viewer.user_id).await?;
         Ok(LinkedInUserProfile(p))
+    }
+}
+
+#[derive(InputObject)]
+pub struct IngestLinkedInLeadsInput {
+    /// `leadForms` elements, as LinkedIn returns them (at most 200).
+    #[graphql(default)]
+    pub forms: Vec<Json<serde_json::Value>>,
+    /// `leadFormResponses` elements, as LinkedIn returns them (at most 1,000).
+    pub responses: Vec<Json<serde_json::Value>>,
+}
+
+#[derive(Default)]
+pub struct ProcessingMutation;
+
+#[Object]
+impl ProcessingMutation {
+    /// The server-to-server inbound door: LinkedIn leads in LinkedIn's own JSON go through the
+    /// same pipeline as synced ones. Malformed elements are reported in `failures`; the rest of
+    /// the batch is processed.
+    #[graphql(guard = "RoleGuard(INBOUND)")]
+    async fn ingest_linked_in_leads(
+        &self,
+        ctx: &Context<'_>,
+        input: IngestLinkedInLeadsInput,
+    ) -> Result<IngestLinkedInLeadsPayload> {
+        let s = state(ctx);
+        let request = ingest::IngestRequest {
+            forms: input.forms.into_iter().map(|j| j.0).collect(),
+            responses: input.responses.into_iter().map(|j| j.0).collect(),
+            profile_id: None,
+        };
+        Ok(IngestLinkedInLeadsPayload(
+            ingest::ingest(&s.db, &s.bus, request).await?,
+        ))
+    }
+
+    /// Erases a lead with its submissions and answers; its LinkedIn responses are remembered so
+    /// that no later sync brings the person back. Returns the erased lead.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn erase_lead(&self, ctx: &Context<'_>, id: ID) -> Result<Lead> {
+        let id = parse_id(&id, "lead")?;
+        let viewer = ctx.data_unchecked::<ViewerModel>();
+        let (lead, _) = leads::erase_lead(&state(ctx).db, id, Some(viewer.user_id)).await?;
+        Ok(Lead(lead))
     }
 }

@@ -1,6 +1,6 @@
 //! Query roots, one object per domain, merged in `graphql::Query`.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, Enum};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
 use crate::{
@@ -10,7 +10,7 @@ use crate::{
         types::*,
     },
     service::{
-        configuration, leads, linkedin, mappings, paging, strategies,
+        configuration, leads, linkedin, mappings, paging, preview, strategies,
         users::{self, Viewer as ViewerModel},
     },
 };
@@ -74,8 +74,16 @@ impl LeadFilter {
     fn into_service(self) -> Result<leads::LeadFilter, crate::error::AppError> {
         Ok(leads::LeadFilter {
             source: self.source.map(Into::into),
-            campaign_id: self.campaign_id.as_ref().map(|v| parse_id(v, "campaign")).transpose()?,
-            form_id: self.form_id.as_ref().map(|v| parse_id(v, "form")).transpose()?,
+            campaign_id: self
+                .campaign_id
+                .as_ref()
+                .map(|v| parse_id(v, "campaign"))
+                .transpose()?,
+            form_id: self
+                .form_id
+                .as_ref()
+                .map(|v| parse_id(v, "form"))
+                .transpose()?,
             created_after: self.created_after,
             created_before: self.created_before,
             search: self.search,
@@ -151,6 +159,23 @@ impl MatchingQuery {
             .collect())
     }
 
+    /// What this strategy would do with the latest `limit` submissions, against the current
+    /// leads, without writing anything: try a strategy before activating it.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn preview_lead_matching_strategy(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(default = 20)] limit: i32,
+    ) -> Result<Vec<StrategyPreview>> {
+        let id = parse_id(&id, "matching strategy")?;
+        Ok(preview::preview_strategy(&state(ctx).db, id, limit)
+            .await?
+            .into_iter()
+            .map(StrategyPreview)
+            .collect())
+    }
+
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn integration_configuration(
         &self,
@@ -196,10 +221,7 @@ pub struct LinkedInQuery;
 #[Object]
 impl LinkedInQuery {
     #[graphql(guard = "RoleGuard(LEAD_USERS)")]
-    async fn linked_in_user_profiles(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Vec<LinkedInUserProfile>> {
+    async fn linked_in_user_profiles(&self, ctx: &Context<'_>) -> Result<Vec<LinkedInUserProfile>> {
         Ok(linkedin::list_profiles(&state(ctx).db)
             .await?
             .into_iter()
@@ -225,7 +247,11 @@ impl LinkedInQuery {
         } else {
             -1
         };
-        Ok(FormSubmissionConnection::from_page(page, total, FormSubmission))
+        Ok(FormSubmissionConnection::from_page(
+            page,
+            total,
+            FormSubmission,
+        ))
     }
 
     #[graphql(guard = "RoleGuard(LEAD_USERS)")]

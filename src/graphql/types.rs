@@ -3,16 +3,16 @@
 use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{
-    api_user, customer_journey, field_mapping, form_submission, integration_configuration,
-    lead, linkedin_account, linkedin_campaign, linkedin_form, linkedin_form_question,
-    linkedin_profile, matching_strategy, submission_answer,
+    api_user, customer_journey, field_mapping, form_submission, integration_configuration, lead,
+    linkedin_account, linkedin_campaign, linkedin_form, linkedin_form_question, linkedin_profile,
+    matching_strategy, submission_answer,
 };
 
 use crate::{
     domain::{self, parse_stored},
     error::AppError,
     graphql::loaders::Loaders,
-    service::paging::encode_cursor,
+    service::{matching::mapping_for, paging::encode_cursor},
 };
 
 pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
@@ -21,10 +21,9 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
 
 /// Parses an `ID` argument; ids are the decimal row ids.
 pub fn parse_id(id: &ID, what: &str) -> Result<i64, AppError> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|v| *v > 0)
-        .ok_or_else(|| AppError::bad_input(format!("{what} id {:?} is not a valid id", id.as_str())))
+    id.parse::<i64>().ok().filter(|v| *v > 0).ok_or_else(|| {
+        AppError::bad_input(format!("{what} id {:?} is not a valid id", id.as_str()))
+    })
 }
 
 fn id(value: i64) -> ID {
@@ -342,7 +341,11 @@ impl Lead {
         let page = crate::service::paging::into_page(all, first, None, |s| {
             encode_cursor(Some(s.submitted_at.to_rfc3339()), s.id)
         });
-        Ok(FormSubmissionConnection::from_page(page, total, FormSubmission))
+        Ok(FormSubmissionConnection::from_page(
+            page,
+            total,
+            FormSubmission,
+        ))
     }
 }
 
@@ -624,14 +627,6 @@ impl FormQuestion {
     }
 }
 
-/// The LinkedIn field a question answers: its predefined field, or its name for custom questions.
-pub fn question_field_key(q: &linkedin_form_question::Model) -> Option<&str> {
-    q.predefined_field
-        .as_deref()
-        .or(q.name.as_deref())
-        .or(Some(q.text.as_str()))
-}
-
 #[Object(name = "LinkedInForm")]
 impl Form {
     async fn id(&self) -> ID {
@@ -698,8 +693,13 @@ impl Form {
             .into_iter()
             .filter(|q| !q.is_consent)
             .filter(|q| {
-                let key = question_field_key(q);
-                !mappings.iter().any(|m| Some(m.linkedin_field.as_str()) == key)
+                mapping_for(
+                    &mappings,
+                    q.predefined_field.as_deref(),
+                    q.name.as_deref(),
+                    &q.text,
+                )
+                .is_none()
             })
             .map(FormQuestion)
             .collect())
@@ -772,7 +772,9 @@ impl CustomerJourney {
         &self.0.name
     }
     async fn status(&self) -> Result<JourneyStatus> {
-        Ok(stored::<domain::JourneyStatus, JourneyStatus>(&self.0.status)?)
+        Ok(stored::<domain::JourneyStatus, JourneyStatus>(
+            &self.0.status,
+        )?)
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -855,7 +857,9 @@ impl IntegrationConfiguration {
     }
     /// What happens when no lead matches every strategy field.
     async fn on_match_fail(&self) -> Result<OnMatchFail> {
-        Ok(stored::<domain::OnMatchFail, OnMatchFail>(&self.0.on_match_fail)?)
+        Ok(stored::<domain::OnMatchFail, OnMatchFail>(
+            &self.0.on_match_fail,
+        )?)
     }
     async fn sync_interval_seconds(&self) -> i32 {
         self.0.sync_interval_seconds
@@ -865,5 +869,109 @@ impl IntegrationConfiguration {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+}
+
+// ------------------------------------------------------------------ lead processing
+
+#[derive(SimpleObject)]
+pub struct IngestFailure {
+    /// The input element: `responses[3]`, `forms[0]`.
+    pub element: String,
+    pub linked_in_id: Option<String>,
+    pub reason: String,
+}
+
+pub struct IngestLinkedInLeadsPayload(pub crate::service::ingest::IngestReport);
+
+#[Object]
+impl IngestLinkedInLeadsPayload {
+    async fn submissions_created(&self) -> i32 {
+        self.0.submissions_created
+    }
+    /// Responses already stored (by LinkedIn id), or repeated within the call.
+    async fn duplicates_skipped(&self) -> i32 {
+        self.0.duplicates_skipped
+    }
+    /// Responses of erased leads: never brought back.
+    async fn erased_skipped(&self) -> i32 {
+        self.0.erased_skipped
+    }
+    async fn leads_created(&self) -> i32 {
+        self.0.leads_created
+    }
+    async fn leads_updated(&self) -> i32 {
+        self.0.leads_updated
+    }
+    /// Matched a lead the submission did not change.
+    async fn leads_unchanged(&self) -> i32 {
+        self.0.leads_unchanged
+    }
+    /// Submissions kept without a lead (fallback IGNORE, or test leads).
+    async fn ignored(&self) -> i32 {
+        self.0.ignored
+    }
+    /// Malformed responses and submissions whose processing failed.
+    async fn failed(&self) -> i32 {
+        self.0.failed
+    }
+    async fn failures(&self) -> Vec<IngestFailure> {
+        self.0
+            .failures
+            .iter()
+            .map(|f| IngestFailure {
+                element: f.element.clone(),
+                linked_in_id: f.linkedin_id.clone(),
+                reason: f.reason.clone(),
+            })
+            .collect()
+    }
+    /// The submissions this call stored, in input order.
+    async fn submissions(&self, ctx: &Context<'_>) -> Result<Vec<FormSubmission>> {
+        let found = loaders(ctx)
+            .submission
+            .load_many(self.0.submission_ids.iter().copied())
+            .await?;
+        Ok(self
+            .0
+            .submission_ids
+            .iter()
+            .filter_map(|id| found.get(id).cloned().map(FormSubmission))
+            .collect())
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum PreviewOutcome {
+    UpdateExistingLead,
+    CreateNewLead,
+    Ignore,
+}
+
+pub struct StrategyPreview(pub crate::service::preview::PreviewRow);
+
+#[Object]
+impl StrategyPreview {
+    async fn submission(&self) -> FormSubmission {
+        FormSubmission(self.0.submission.clone())
+    }
+    async fn outcome(&self) -> PreviewOutcome {
+        use crate::service::matching::Decision;
+        match self.0.decision {
+            Decision::Update { .. } => PreviewOutcome::UpdateExistingLead,
+            Decision::Create => PreviewOutcome::CreateNewLead,
+            Decision::Ignore => PreviewOutcome::Ignore,
+        }
+    }
+    /// The lead the strategy would update.
+    async fn lead(&self, ctx: &Context<'_>) -> Result<Option<Lead>> {
+        use crate::service::matching::Decision;
+        let Decision::Update { lead_id, .. } = self.0.decision else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).lead.load_one(lead_id).await?.map(Lead))
+    }
+    async fn explanation(&self) -> &str {
+        &self.0.explanation
     }
 }

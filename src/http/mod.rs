@@ -14,9 +14,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::get,
 };
-use tower_http::{
-    catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer,
-};
+use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::{AppState, service::users};
 
@@ -42,14 +40,17 @@ fn bearer(value: &str) -> Option<&str> {
 
 async fn viewer_for(state: &AppState, authorization: Option<&str>) -> Option<users::Viewer> {
     let token = bearer(authorization?)?;
-    match users::authenticate(&state.db, token).await {
-        Ok(viewer) => viewer,
-        // Already logged as internal; the request proceeds unauthenticated.
-        Err(_) => None,
-    }
+    // A lookup failure is logged as internal; the request then proceeds unauthenticated.
+    users::authenticate(&state.db, token)
+        .await
+        .unwrap_or_default()
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, req: GraphQLRequest) -> GraphQLResponse {
+async fn graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    req: GraphQLRequest,
+) -> GraphQLResponse {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());

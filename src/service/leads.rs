@@ -141,7 +141,9 @@ fn apply(model: &mut lead::ActiveModel, changes: LeadChanges) -> AppResult<()> {
         if let Some(v) = &value
             && !looks_like_email(v)
         {
-            return Err(AppError::bad_input(format!("email {v:?} is not an email address")));
+            return Err(AppError::bad_input(format!(
+                "email {v:?} is not an email address"
+            )));
         }
         model.email_normalized = Set(value.as_deref().and_then(normalize_email));
         model.email = Set(value);
@@ -382,11 +384,7 @@ impl LeadSortField {
 }
 
 /// Keyset condition for "rows after the cursor" in `ORDER BY col NULLS LAST, id`.
-fn after_condition(
-    sort: LeadSort,
-    value: Option<String>,
-    id: i64,
-) -> AppResult<Condition> {
+fn after_condition(sort: LeadSort, value: Option<String>, id: i64) -> AppResult<Condition> {
     let col = sort.field.column();
     let beyond = |c: lead::Column, v: sea_orm::Value| {
         if sort.descending { c.lt(v) } else { c.gt(v) }
@@ -421,7 +419,11 @@ pub async fn list_leads(
         let (value, id) = decode_cursor(after)?;
         query = query.filter(after_condition(sort, value, id)?);
     }
-    let order = if sort.descending { Order::Desc } else { Order::Asc };
+    let order = if sort.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
     let rows = query
         .order_by_with_nulls(sort.field.column(), order.clone(), NullOrdering::Last)
         .order_by(lead::Column::Id, order)
@@ -431,6 +433,44 @@ pub async fn list_leads(
     Ok(into_page(rows, first, after, |m| {
         encode_cursor(sort.field.value_of(m), m.id)
     }))
+}
+
+/// Erases a lead: deletes it with its submissions and answers, and keeps a tombstone of each
+/// LinkedIn response id so that no later sync brings the person back.
+pub async fn erase_lead(
+    db: &DatabaseConnection,
+    id: i64,
+    by_user: Option<i64>,
+) -> AppResult<(lead::Model, usize)> {
+    use sea_orm::TransactionTrait;
+    let existing = get_lead(db, id).await?;
+    let txn = db.begin().await?;
+    let submissions = form_submission::Entity::find()
+        .filter(form_submission::Column::LeadId.eq(id))
+        .all(&txn)
+        .await?;
+    let now = Utc::now();
+    if !submissions.is_empty() {
+        entity::erased_response::Entity::insert_many(submissions.iter().map(|s| {
+            entity::erased_response::ActiveModel {
+                id: sea_orm::ActiveValue::NotSet,
+                linkedin_response_id: Set(s.linkedin_id.clone()),
+                erased_at: Set(now),
+                erased_by_user_id: Set(by_user),
+            }
+        }))
+        .on_conflict_do_nothing_on([entity::erased_response::Column::LinkedinResponseId])
+        .exec_without_returning(&txn)
+        .await?;
+        form_submission::Entity::delete_many()
+            .filter(form_submission::Column::LeadId.eq(id))
+            .exec(&txn)
+            .await?;
+    }
+    lead::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(lead_id = id, submissions = submissions.len(), "erased lead");
+    Ok((existing, submissions.len()))
 }
 
 #[cfg(test)]
@@ -448,8 +488,14 @@ mod tests {
 
     #[test]
     fn phones_normalize_to_digits_with_country() {
-        assert_eq!(normalize_phone("+1 (415) 555-0100"), Some("+14155550100".into()));
-        assert_eq!(normalize_phone("0044 20 7946 0958"), Some("+442079460958".into()));
+        assert_eq!(
+            normalize_phone("+1 (415) 555-0100"),
+            Some("+14155550100".into())
+        );
+        assert_eq!(
+            normalize_phone("0044 20 7946 0958"),
+            Some("+442079460958".into())
+        );
         assert_eq!(normalize_phone("415.555.0100"), Some("4155550100".into()));
         assert_eq!(normalize_phone("n/a"), None);
     }
@@ -476,5 +522,4 @@ mod tests {
     fn like_patterns_escape_wildcards() {
         assert_eq!(escape_like("50%_A"), "%50\\%\\_a%");
     }
-
 }

@@ -178,9 +178,11 @@ pub async fn list_submissions(
             .ok_or_else(|| AppError::bad_input("after is not a cursor of this list"))?
             .with_timezone(&Utc);
         query = query.filter(
-            Condition::any()
-                .add(C::SubmittedAt.lt(at))
-                .add(Condition::all().add(C::SubmittedAt.eq(at)).add(C::Id.lt(id))),
+            Condition::any().add(C::SubmittedAt.lt(at)).add(
+                Condition::all()
+                    .add(C::SubmittedAt.eq(at))
+                    .add(C::Id.lt(id)),
+            ),
         );
     }
     let rows = query

@@ -28,7 +28,9 @@ pub async fn create_mapping(
     let linkedin_field = linkedin_field.trim();
     let lead_field = lead_field.trim();
     if linkedin_field.is_empty() || linkedin_field.chars().count() > 200 {
-        return Err(AppError::bad_input("linkedInField must be 1 to 200 characters"));
+        return Err(AppError::bad_input(
+            "linkedInField must be 1 to 200 characters",
+        ));
     }
     if !is_valid_lead_field(lead_field) {
         return Err(AppError::bad_input(format!(
@@ -64,7 +66,9 @@ pub async fn find_by_linkedin_field(
         .one(db)
         .await?
         .ok_or_else(|| {
-            AppError::NotFound(format!("no field mapping for LinkedIn field {linkedin_field:?}"))
+            AppError::NotFound(format!(
+                "no field mapping for LinkedIn field {linkedin_field:?}"
+            ))
         })
 }
 

@@ -2,9 +2,12 @@
 
 pub mod batch;
 pub mod configuration;
+pub mod ingest;
 pub mod leads;
 pub mod linkedin;
 pub mod mappings;
+pub mod matching;
 pub mod paging;
+pub mod preview;
 pub mod strategies;
 pub mod users;

@@ -4,10 +4,13 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use entity::{field_mapping, matching_strategy as strategy, matching_strategy_field as strategy_field};
+use entity::{
+    field_mapping, matching_strategy as strategy, matching_strategy_field as strategy_field,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
-    ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef, Set, TransactionTrait, sea_query::Expr,
+    ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef, Set,
+    TransactionTrait, sea_query::Expr,
 };
 
 use crate::{
@@ -57,7 +60,12 @@ pub async fn create(
     }
     .insert(db)
     .await
-    .map_err(|e| conflict_on_unique(e, format!("a matching strategy named {name:?} already exists")))
+    .map_err(|e| {
+        conflict_on_unique(
+            e,
+            format!("a matching strategy named {name:?} already exists"),
+        )
+    })
 }
 
 /// The field mappings of each strategy, in the order they were added.
@@ -103,6 +111,15 @@ pub async fn add_field(
             )),
             other => other,
         })?;
+    if mapping
+        .lead_field
+        .starts_with(crate::service::leads::CUSTOM_PREFIX)
+    {
+        return Err(AppError::bad_input(format!(
+            "{linkedin_field:?} maps to the custom field {}; strategies match on lead fields only",
+            mapping.lead_field
+        )));
+    }
     strategy_field::ActiveModel {
         strategy_id: Set(strategy.id),
         field_mapping_id: Set(mapping.id),
@@ -114,7 +131,10 @@ pub async fn add_field(
     .map_err(|e| {
         conflict_on_unique(
             e,
-            format!("{:?} is already a field of this strategy", mapping.linkedin_field),
+            format!(
+                "{:?} is already a field of this strategy",
+                mapping.linkedin_field
+            ),
         )
     })?;
     touch(db, strategy).await
@@ -127,7 +147,10 @@ pub async fn remove_field(
 ) -> AppResult<strategy::Model> {
     let strategy = get(db, strategy_id).await?;
     let fields = fields_by_strategy(db, &[strategy.id]).await?;
-    let fields = fields.get(&strategy.id).map(Vec::as_slice).unwrap_or_default();
+    let fields = fields
+        .get(&strategy.id)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let Some(mapping) = fields
         .iter()
         .find(|m| m.linkedin_field == linkedin_field.trim())

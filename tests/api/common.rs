@@ -43,7 +43,9 @@ impl TestDb {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(server_url) if !server_url.is_empty() => {
                 let name = unique_name();
-                let admin = Database::connect(&server_url).await.expect("connect to TEST_DATABASE_URL");
+                let admin = Database::connect(&server_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE {name}"))
                     .await
@@ -92,7 +94,9 @@ impl Drop for TestDb {
                     rt.block_on(async {
                         if let Ok(admin) = Database::connect(&server_url).await {
                             let _ = admin
-                                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
                                 .await;
                             admin.close().await.ok();
                         }
@@ -117,7 +121,9 @@ impl TestApp {
     pub async fn new() -> Self {
         let test_db = TestDb::new().await;
         let mut db = leadsync::db::connect(&test_db.url).await.expect("connect");
-        leadsync::db::migrate(&db, &test_db.url).await.expect("migrate");
+        leadsync::db::migrate(&db, &test_db.url)
+            .await
+            .expect("migrate");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
         db.set_metric_callback(move |_| {
@@ -152,7 +158,8 @@ impl TestApp {
 
     /// POSTs a GraphQL request through the router; returns the status and JSON body.
     pub async fn post(&self, token: Option<&str>, body: Value) -> (StatusCode, Value) {
-        let mut request = Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+        let mut request =
+            Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
         if let Some(token) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
@@ -164,26 +171,31 @@ impl TestApp {
             .unwrap();
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-            panic!("not JSON: {}", String::from_utf8_lossy(&bytes))
-        });
+        let json = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)));
         (status, json)
     }
 
     /// Sends a query text.
     pub async fn query(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        self.post(token, json!({ "query": query, "variables": variables })).await.1
+        self.post(token, json!({ "query": query, "variables": variables }))
+            .await
+            .1
     }
 
     /// Sends the named operation of the front-end contract, as the front-end teams do.
     pub async fn op(&self, token: Option<&str>, name: &str, variables: Value) -> Value {
-        self.query(token, &contract_operation(name), variables).await
+        self.query(token, &contract_operation(name), variables)
+            .await
     }
 
     /// Sends a contract operation and returns its `data`, failing on any error.
     pub async fn op_ok(&self, token: &str, name: &str, variables: Value) -> Value {
         let response = self.op(Some(token), name, variables).await;
-        assert!(response.get("errors").is_none(), "{name} failed: {response:#}");
+        assert!(
+            response.get("errors").is_none(),
+            "{name} failed: {response:#}"
+        );
         response["data"].clone()
     }
 }
@@ -218,11 +230,11 @@ fn definitions() -> &'static HashMap<String, String> {
                     .collect();
                 current = Some((name, String::new()));
             }
-            if let Some((_, text)) = current.as_mut() {
-                if !line.starts_with('#') {
-                    text.push_str(line);
-                    text.push('\n');
-                }
+            if let Some((_, text)) = current.as_mut()
+                && !line.starts_with('#')
+            {
+                text.push_str(line);
+                text.push('\n');
             }
         }
         if let Some((name, text)) = current.take() {

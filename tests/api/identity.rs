@@ -26,7 +26,11 @@ async fn a_created_user_signs_in_with_the_token_shown_once() {
 
     // Only a hash is stored.
     let stored = api_token::Entity::find().all(&app.db).await.unwrap();
-    assert!(stored.iter().all(|t| t.token_hash != token && !token.contains(&t.token_hash)));
+    assert!(
+        stored
+            .iter()
+            .all(|t| t.token_hash != token && !token.contains(&t.token_hash))
+    );
 
     let viewer = app.op_ok(&token, "Viewer", json!({})).await;
     assert_eq!(viewer["viewer"]["name"], "Sales Bot");
@@ -52,7 +56,9 @@ async fn missing_or_wrong_tokens_are_unauthenticated() {
     assert_eq!(error_code(&response).as_deref(), Some("UNAUTHENTICATED"));
     assert!(response["data"].is_null());
 
-    let response = app.op(Some("lsk_not-a-real-token"), "Viewer", json!({})).await;
+    let response = app
+        .op(Some("lsk_not-a-real-token"), "Viewer", json!({}))
+        .await;
     assert_eq!(error_code(&response).as_deref(), Some("UNAUTHENTICATED"));
 
     // A well-formed token of a user whose token was never issued here.
@@ -67,20 +73,39 @@ async fn create_user_validates_its_input() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     let response = app
-        .op(Some(&admin), "CreateUser", json!({ "input": { "name": "  ", "roles": ["S2S_INBOUND"] } }))
+        .op(
+            Some(&admin),
+            "CreateUser",
+            json!({ "input": { "name": "  ", "roles": ["S2S_INBOUND"] } }),
+        )
         .await;
     assert_eq!(error_code(&response).as_deref(), Some("BAD_USER_INPUT"));
     let response = app
-        .op(Some(&admin), "CreateUser", json!({ "input": { "name": "x", "roles": [] } }))
+        .op(
+            Some(&admin),
+            "CreateUser",
+            json!({ "input": { "name": "x", "roles": [] } }),
+        )
         .await;
     assert_eq!(error_code(&response).as_deref(), Some("BAD_USER_INPUT"));
     let response = app
-        .op(Some(&admin), "CreateUser", json!({ "input": { "name": "x", "roles": ["ROOT"] } }))
+        .op(
+            Some(&admin),
+            "CreateUser",
+            json!({ "input": { "name": "x", "roles": ["ROOT"] } }),
+        )
         .await;
-    assert!(error_code(&response).is_some(), "unknown role must be refused: {response}");
+    assert!(
+        error_code(&response).is_some(),
+        "unknown role must be refused: {response}"
+    );
     let only_sales = app.token(&[Role::LeadgenSalesperson]).await;
     let response = app
-        .op(Some(&only_sales), "CreateUser", json!({ "input": { "name": "x", "roles": ["SYSTEM_ADMINISTRATOR"] } }))
+        .op(
+            Some(&only_sales),
+            "CreateUser",
+            json!({ "input": { "name": "x", "roles": ["SYSTEM_ADMINISTRATOR"] } }),
+        )
         .await;
     assert_eq!(error_code(&response).as_deref(), Some("FORBIDDEN"));
 }

@@ -50,14 +50,18 @@ async fn a_lead_is_created_updated_and_deleted() {
     assert!(updated["phone"].is_null());
     assert!(updated["updatedAt"].as_str().unwrap() >= lead["updatedAt"].as_str().unwrap());
 
-    let info = app.op_ok(&sales, "LeadLinkedInInfo", json!({"id": id})).await;
+    let info = app
+        .op_ok(&sales, "LeadLinkedInInfo", json!({"id": id}))
+        .await;
     assert_eq!(info["lead"]["jobTitle"], "Programmer");
     assert_eq!(info["lead"]["customFields"], json!({}));
     assert_eq!(info["lead"]["submissions"]["totalCount"], 0);
 
     let deleted = app.op_ok(&admin, "DeleteLead", json!({"id": id})).await;
     assert_eq!(deleted["deleteLead"]["id"], id.as_str());
-    let gone = app.op(Some(&sales), "LeadLinkedInInfo", json!({"id": id})).await;
+    let gone = app
+        .op(Some(&sales), "LeadLinkedInInfo", json!({"id": id}))
+        .await;
     assert_eq!(error_code(&gone).as_deref(), Some("NOT_FOUND"));
     let again = app.op(Some(&admin), "DeleteLead", json!({"id": id})).await;
     assert_eq!(error_code(&again).as_deref(), Some("NOT_FOUND"));
@@ -73,7 +77,9 @@ async fn bad_lead_input_is_refused_with_a_clear_code() {
         json!({"firstName": "x".repeat(1001)}),
         json!({"customFields": [1, 2]}),
     ] {
-        let response = app.op(Some(&sales), "CreateLead", json!({ "input": input })).await;
+        let response = app
+            .op(Some(&sales), "CreateLead", json!({ "input": input }))
+            .await;
         assert_eq!(
             error_code(&response).as_deref(),
             Some("BAD_USER_INPUT"),
@@ -81,16 +87,26 @@ async fn bad_lead_input_is_refused_with_a_clear_code() {
         );
     }
     let response = app
-        .op(Some(&sales), "UpdateLead", json!({"id": "12345", "input": {"firstName": "x"}}))
+        .op(
+            Some(&sales),
+            "UpdateLead",
+            json!({"id": "12345", "input": {"firstName": "x"}}),
+        )
         .await;
     assert_eq!(error_code(&response).as_deref(), Some("NOT_FOUND"));
     let response = app
-        .op(Some(&sales), "UpdateLead", json!({"id": "abc", "input": {}}))
+        .op(
+            Some(&sales),
+            "UpdateLead",
+            json!({"id": "abc", "input": {}}),
+        )
         .await;
     assert_eq!(error_code(&response).as_deref(), Some("BAD_USER_INPUT"));
     let response = app.op(Some(&sales), "Leads", json!({"first": 1000})).await;
     assert_eq!(error_code(&response).as_deref(), Some("BAD_USER_INPUT"));
-    let response = app.op(Some(&sales), "Leads", json!({"after": "garbage"})).await;
+    let response = app
+        .op(Some(&sales), "Leads", json!({"after": "garbage"}))
+        .await;
     assert_eq!(error_code(&response).as_deref(), Some("BAD_USER_INPUT"));
 }
 
@@ -98,13 +114,29 @@ async fn bad_lead_input_is_refused_with_a_clear_code() {
 async fn custom_fields_are_kept_as_a_json_object() {
     let app = TestApp::new().await;
     let sales = app.token(&[Role::LeadgenSalesperson]).await;
-    let lead = create(&app, &sales, json!({"customFields": {"budget": "10k", "seats": 12}})).await;
-    let info = app.op_ok(&sales, "LeadLinkedInInfo", json!({"id": lead["id"]})).await;
-    assert_eq!(info["lead"]["customFields"], json!({"budget": "10k", "seats": 12}));
+    let lead = create(
+        &app,
+        &sales,
+        json!({"customFields": {"budget": "10k", "seats": 12}}),
+    )
+    .await;
+    let info = app
+        .op_ok(&sales, "LeadLinkedInInfo", json!({"id": lead["id"]}))
+        .await;
+    assert_eq!(
+        info["lead"]["customFields"],
+        json!({"budget": "10k", "seats": 12})
+    );
 }
 
 /// Pages through `Leads` with the given filter and order; returns the emails in page order.
-async fn all_pages(app: &TestApp, token: &str, filter: Value, order: Value, size: i64) -> (Vec<Value>, i64) {
+async fn all_pages(
+    app: &TestApp,
+    token: &str,
+    filter: Value,
+    order: Value,
+    size: i64,
+) -> (Vec<Value>, i64) {
     let mut after: Option<String> = None;
     let mut seen = Vec::new();
     let mut total;
@@ -138,25 +170,48 @@ async fn leads_filter_order_and_page() {
 
     let mut emails = Vec::new();
     for i in 0..23 {
-        let email = format!("person{:02}@{}.example", (i * 7) % 23, if i % 3 == 0 { "acme" } else { "globex" });
+        let email = format!(
+            "person{:02}@{}.example",
+            (i * 7) % 23,
+            if i % 3 == 0 { "acme" } else { "globex" }
+        );
         let company = if i % 3 == 0 { "ACME Corp" } else { "Globex" };
         let source = if i % 2 == 0 { "MANUAL" } else { "IMPORT" };
         create(&app, &sales, json!({"email": email, "company": company, "source": source, "firstName": format!("P{i}")})).await;
         emails.push(email);
     }
     // Leads without email sort last whatever the direction.
-    create(&app, &sales, json!({"firstName": "No Email 1", "company": "100% Real"})).await;
+    create(
+        &app,
+        &sales,
+        json!({"firstName": "No Email 1", "company": "100% Real"}),
+    )
+    .await;
     create(&app, &sales, json!({"firstName": "No Email 2"})).await;
 
     let mut sorted = emails.clone();
     sorted.sort();
-    let (seen, total) = all_pages(&app, &sales, json!({}), json!({"field": "EMAIL", "direction": "ASC"}), 7).await;
+    let (seen, total) = all_pages(
+        &app,
+        &sales,
+        json!({}),
+        json!({"field": "EMAIL", "direction": "ASC"}),
+        7,
+    )
+    .await;
     assert_eq!(total, 25);
     let mut expected: Vec<Value> = sorted.iter().map(|e| json!(e)).collect();
     expected.extend([Value::Null, Value::Null]);
     assert_eq!(seen, expected);
 
-    let (seen, _) = all_pages(&app, &sales, json!({}), json!({"field": "EMAIL", "direction": "DESC"}), 4).await;
+    let (seen, _) = all_pages(
+        &app,
+        &sales,
+        json!({}),
+        json!({"field": "EMAIL", "direction": "DESC"}),
+        4,
+    )
+    .await;
     let mut expected: Vec<Value> = sorted.iter().rev().map(|e| json!(e)).collect();
     expected.extend([Value::Null, Value::Null]);
     assert_eq!(seen, expected);
@@ -168,7 +223,8 @@ async fn leads_filter_order_and_page() {
     let distinct: HashSet<String> = seen.iter().map(|v| v.to_string()).collect();
     assert_eq!(distinct.len(), 24, "23 emails and null");
 
-    let (seen, total) = all_pages(&app, &sales, json!({"source": "IMPORT"}), Value::Null, 100).await;
+    let (seen, total) =
+        all_pages(&app, &sales, json!({"source": "IMPORT"}), Value::Null, 100).await;
     assert_eq!(total, 11);
     assert_eq!(seen.len(), 11);
 
@@ -176,7 +232,14 @@ async fn leads_filter_order_and_page() {
     let (seen, total) = all_pages(&app, &sales, json!({"search": "acme"}), Value::Null, 100).await;
     assert_eq!(total, 8);
     assert!(seen.iter().all(|e| e.as_str().unwrap().contains("@acme.")));
-    let (_, total) = all_pages(&app, &sales, json!({"search": "ACME person00"}), Value::Null, 100).await;
+    let (_, total) = all_pages(
+        &app,
+        &sales,
+        json!({"search": "ACME person00"}),
+        Value::Null,
+        100,
+    )
+    .await;
     assert_eq!(total, 1);
     // LIKE wildcards in the search are literal.
     let (_, total) = all_pages(&app, &sales, json!({"search": "100%"}), Value::Null, 100).await;
@@ -187,7 +250,14 @@ async fn leads_filter_order_and_page() {
     let now = Utc::now();
     let (_, total) = all_pages(&app, &sales, json!({"createdAfter": now}), Value::Null, 100).await;
     assert_eq!(total, 0);
-    let (_, total) = all_pages(&app, &sales, json!({"createdBefore": now}), Value::Null, 100).await;
+    let (_, total) = all_pages(
+        &app,
+        &sales,
+        json!({"createdBefore": now}),
+        Value::Null,
+        100,
+    )
+    .await;
     assert_eq!(total, 25);
 }
 
@@ -214,16 +284,26 @@ async fn leads_filter_by_campaign() {
     let from_campaign = create(&app, &sales, json!({"email": "c@camp.example"})).await;
     create(&app, &sales, json!({"email": "other@camp.example"})).await;
     let id: i64 = from_campaign["id"].as_str().unwrap().parse().unwrap();
-    let model = leadsync::service::leads::get_lead(&app.db, id).await.unwrap();
+    let model = leadsync::service::leads::get_lead(&app.db, id)
+        .await
+        .unwrap();
     let mut active: entity::lead::ActiveModel = model.into();
     active.source_campaign_id = Set(Some(campaign.id));
     active.update(&app.db).await.unwrap();
 
-    let (seen, total) =
-        all_pages(&app, &sales, json!({"campaignId": campaign.id.to_string()}), Value::Null, 10).await;
+    let (seen, total) = all_pages(
+        &app,
+        &sales,
+        json!({"campaignId": campaign.id.to_string()}),
+        Value::Null,
+        10,
+    )
+    .await;
     assert_eq!(total, 1);
     assert_eq!(seen, vec![json!("c@camp.example")]);
-    let info = app.op_ok(&sales, "LeadLinkedInInfo", json!({"id": id.to_string()})).await;
+    let info = app
+        .op_ok(&sales, "LeadLinkedInInfo", json!({"id": id.to_string()}))
+        .await;
     assert_eq!(info["lead"]["sourceCampaign"]["name"], "Spring launch");
     assert_eq!(info["lead"]["sourceCampaign"]["linkedInId"], "501");
 }

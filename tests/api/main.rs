@@ -2,7 +2,10 @@
 
 mod common;
 mod identity;
+mod ingest;
 mod leads;
+mod linkedin_reads;
 mod matching;
 mod roles;
 mod schema;
+mod server;

@@ -12,7 +12,11 @@ const ALL: &[Role] = &[
     S2sInbound,
 ];
 const ADMINS: &[Role] = &[SystemAdministrator, LeadgenAdministrator];
-const LEAD_USERS: &[Role] = &[SystemAdministrator, LeadgenAdministrator, LeadgenSalesperson];
+const LEAD_USERS: &[Role] = &[
+    SystemAdministrator,
+    LeadgenAdministrator,
+    LeadgenSalesperson,
+];
 
 /// (operation, variables, roles allowed): the README's roles table.
 fn table() -> Vec<(&'static str, Value, &'static [Role])> {
@@ -27,8 +31,16 @@ fn table() -> Vec<(&'static str, Value, &'static [Role])> {
         ),
         ("Leads", json!({"first": 5}), LEAD_USERS),
         ("LeadLinkedInInfo", json!({"id": missing}), LEAD_USERS),
-        ("CreateLead", json!({"input": {"firstName": "Ada"}}), LEAD_USERS),
-        ("UpdateLead", json!({"id": missing, "input": {"firstName": "Ada"}}), LEAD_USERS),
+        (
+            "CreateLead",
+            json!({"input": {"firstName": "Ada"}}),
+            LEAD_USERS,
+        ),
+        (
+            "UpdateLead",
+            json!({"id": missing, "input": {"firstName": "Ada"}}),
+            LEAD_USERS,
+        ),
         ("DeleteLead", json!({"id": missing}), ADMINS),
         ("FieldMappings", json!({}), ADMINS),
         (
@@ -38,7 +50,11 @@ fn table() -> Vec<(&'static str, Value, &'static [Role])> {
         ),
         ("DeleteFieldMapping", json!({"id": missing}), ADMINS),
         ("LeadMatchingStrategies", json!({}), ADMINS),
-        ("CreateLeadMatchingStrategy", json!({"input": {"name": "S"}}), ADMINS),
+        (
+            "CreateLeadMatchingStrategy",
+            json!({"input": {"name": "S"}}),
+            ADMINS,
+        ),
         (
             "AddStrategyField",
             json!({"strategyId": missing, "linkedInField": "EMAIL"}),
@@ -52,7 +68,11 @@ fn table() -> Vec<(&'static str, Value, &'static [Role])> {
         ("ActivateStrategy", json!({"id": missing}), ADMINS),
         ("DeleteLeadMatchingStrategy", json!({"id": missing}), ADMINS),
         ("IntegrationConfiguration", json!({}), ADMINS),
-        ("UpdateIntegrationConfiguration", json!({"input": {}}), ADMINS),
+        (
+            "UpdateIntegrationConfiguration",
+            json!({"input": {}}),
+            ADMINS,
+        ),
         ("LinkedInUserProfiles", json!({}), LEAD_USERS),
         (
             "CreateLinkedInUserProfile",
@@ -109,7 +129,12 @@ async fn every_operation_is_guarded_by_the_roles_table() {
 async fn roles_combine() {
     let app = TestApp::new().await;
     let token = app.token(&[LeadgenSalesperson, S2sInbound]).await;
-    assert!(app.op(Some(&token), "Leads", json!({})).await.get("errors").is_none());
+    assert!(
+        app.op(Some(&token), "Leads", json!({}))
+            .await
+            .get("errors")
+            .is_none()
+    );
     let response = app.op(Some(&token), "FieldMappings", json!({})).await;
     assert_eq!(error_code(&response).as_deref(), Some("FORBIDDEN"));
 }

@@ -17,7 +17,8 @@ fn committed_schema_matches_the_code() {
 /// The contract copy in tests/ is the one in ../shared (when present).
 #[test]
 fn contract_copy_matches_shared() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/contract/operations.graphql");
+    let shared =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/contract/operations.graphql");
     match std::fs::read_to_string(&shared) {
         Ok(text) => assert_eq!(
             text, CONTRACT,

@@ -1,0 +1,1240 @@
+//! The lead-processing pipeline: LinkedIn form responses (with their forms) in LinkedIn's own
+//! JSON become form submissions and matched or new leads. The sync, the webhooks and the inbound
+//! door all feed it; nothing else writes submissions.
+//!
+//! Idempotence rests on the unique LinkedIn response id: submissions are claimed with
+//! `INSERT .. ON CONFLICT DO NOTHING` and only claimed ones touch leads. Each submission's lead
+//! change runs in its own savepoint, so a failure marks that submission FAILED and leaves no
+//! half-written lead. Lookups and inserts are batched; on PostgreSQL a transaction-scoped advisory
+//! lock serializes ingests across instances so one person's responses never race into two leads.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use entity::{
+    customer_journey, erased_response, form_submission, lead, linkedin_account, linkedin_campaign,
+    linkedin_form, linkedin_form_question, submission_answer,
+};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::NotSet,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, Set, Statement, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func, OnConflict},
+};
+use serde_json::{Value as Json, json};
+
+use crate::{
+    domain::{LeadSource, MatchingStatus, OnMatchFail, ProcessingState},
+    error::{AppError, AppResult},
+    events::{EventBus, LeadOutcome, LeadSynced},
+    linkedin::model::{self, AnswerValue, LeadForm, LeadResponse},
+    service::{
+        configuration, mappings,
+        matching::{self, AnswerRef, Decision, MappedValues, Strategy},
+        strategies,
+    },
+};
+
+pub const MAX_RESPONSES: usize = 1000;
+pub const MAX_FORMS: usize = 200;
+/// Rows per multi-row INSERT (SQLite allows 32766 bound values per statement).
+const INSERT_CHUNK: usize = 500;
+const INGEST_LOCK_KEY: i64 = 0x1ead_1a9e;
+
+#[derive(Debug, Default, Clone)]
+pub struct IngestRequest {
+    pub forms: Vec<Json>,
+    pub responses: Vec<Json>,
+    /// The LinkedIn user profile whose sync pulled these responses.
+    pub profile_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestFailure {
+    /// Which input element: `responses[3]`, `forms[0]`.
+    pub element: String,
+    pub linkedin_id: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct IngestReport {
+    pub submissions_created: i32,
+    pub duplicates_skipped: i32,
+    /// Responses of erased leads, never brought back.
+    pub erased_skipped: i32,
+    pub leads_created: i32,
+    pub leads_updated: i32,
+    pub leads_unchanged: i32,
+    /// Submissions kept without a lead (fallback IGNORE, or test leads).
+    pub ignored: i32,
+    pub failed: i32,
+    pub failures: Vec<IngestFailure>,
+    /// Submissions this call stored, in input order.
+    pub submission_ids: Vec<i64>,
+}
+
+/// A response ready to store: parsed, joined to its form, mapped.
+struct Prepared {
+    response: LeadResponse,
+    raw: Json,
+    form: Option<FormRefs>,
+    answers: Vec<submission_answer::ActiveModel>,
+    mapped: MappedValues,
+    account_id: Option<i64>,
+    campaign_id: Option<i64>,
+    journey_id: Option<i64>,
+}
+
+#[derive(Clone)]
+struct FormRefs {
+    id: i64,
+    hidden_fields: Option<Json>,
+}
+
+pub async fn ingest(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    request: IngestRequest,
+) -> AppResult<IngestReport> {
+    if request.responses.len() > MAX_RESPONSES {
+        return Err(AppError::bad_input(format!(
+            "at most {MAX_RESPONSES} responses per call, got {}",
+            request.responses.len()
+        )));
+    }
+    if request.forms.len() > MAX_FORMS {
+        return Err(AppError::bad_input(format!(
+            "at most {MAX_FORMS} forms per call, got {}",
+            request.forms.len()
+        )));
+    }
+    let mut report = IngestReport::default();
+
+    // Forms first: responses join to them.
+    let mut forms = Vec::new();
+    for (i, value) in request.forms.iter().enumerate() {
+        match model::parse_form(value) {
+            Ok(form) => forms.push(form),
+            Err(reason) => report.failures.push(IngestFailure {
+                element: format!("forms[{i}]"),
+                linkedin_id: value.get("id").map(|v| v.to_string()),
+                reason,
+            }),
+        }
+    }
+    store_forms(db, &forms).await?;
+
+    // Parse every response; a malformed one is reported and skipped, never the batch.
+    let mut parsed: Vec<(usize, LeadResponse)> = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, value) in request.responses.iter().enumerate() {
+        match model::parse_response(value) {
+            Ok(r) => {
+                if seen.insert(r.linkedin_id.clone()) {
+                    parsed.push((i, r));
+                } else {
+                    report.duplicates_skipped += 1;
+                }
+            }
+            Err(reason) => {
+                report.failed += 1;
+                report.failures.push(IngestFailure {
+                    element: format!("responses[{i}]"),
+                    linkedin_id: value.get("id").and_then(Json::as_str).map(str::to_owned),
+                    reason,
+                });
+            }
+        }
+    }
+    if parsed.is_empty() {
+        return Ok(report);
+    }
+
+    let ids: Vec<String> = parsed.iter().map(|(_, r)| r.linkedin_id.clone()).collect();
+    let erased: HashSet<String> = erased_response::Entity::find()
+        .filter(erased_response::Column::LinkedinResponseId.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| e.linkedin_response_id)
+        .collect();
+    let existing: HashMap<String, form_submission::Model> = form_submission::Entity::find()
+        .filter(form_submission::Column::LinkedinId.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.linkedin_id.clone(), s))
+        .collect();
+    let mut retry_ids = Vec::new();
+    parsed.retain(|(_, r)| {
+        if erased.contains(&r.linkedin_id) {
+            report.erased_skipped += 1;
+            return false;
+        }
+        match existing.get(&r.linkedin_id) {
+            // A submission that failed before is processed again.
+            Some(s) if s.processing_state == ProcessingState::Failed.as_str() => {
+                retry_ids.push(s.id);
+                true
+            }
+            Some(_) => {
+                report.duplicates_skipped += 1;
+                false
+            }
+            None => true,
+        }
+    });
+    if parsed.is_empty() {
+        return Ok(report);
+    }
+
+    let config = configuration::get(db).await?;
+    let create_journeys = config.create_journeys_for_campaigns;
+    let fallback_creates = config.on_match_fail == OnMatchFail::CreateNewLead.as_str();
+    let leads_from_tests = config.create_leads_from_test_leads;
+    let strategy = strategies::active(db).await?;
+    let strategy_fields: Vec<(String, String)> = strategies::fields_by_strategy(db, &[strategy.id])
+        .await?
+        .remove(&strategy.id)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| (m.linkedin_field, m.lead_field))
+        .collect();
+    let all_mappings = mappings::list_mappings(db).await?;
+
+    let account_ids = ensure_accounts(
+        db,
+        parsed
+            .iter()
+            .filter_map(|(_, r)| r.account_id.clone())
+            .collect(),
+    )
+    .await?;
+    let campaign_ids = ensure_campaigns(
+        db,
+        parsed
+            .iter()
+            .filter_map(|(_, r)| r.campaign_id.clone().map(|c| (c, r.account_id.clone())))
+            .collect(),
+        &account_ids,
+    )
+    .await?;
+    let journeys = if create_journeys {
+        ensure_journeys(db, campaign_ids.values().copied().collect()).await?
+    } else {
+        journeys_of(db, campaign_ids.values().copied().collect()).await?
+    };
+    let form_ids: Vec<String> = parsed.iter().map(|(_, r)| r.form_id.clone()).collect();
+    let (form_rows, questions) = load_forms(db, form_ids).await?;
+
+    // Join answers to questions, map them, and order by submission time so that later answers win.
+    parsed.sort_by_key(|(i, r)| (r.submitted_at, *i));
+    let mut prepared = Vec::with_capacity(parsed.len());
+    let mut order: HashMap<String, usize> = HashMap::new();
+    for (i, response) in parsed {
+        order.insert(response.linkedin_id.clone(), i);
+        let form = form_rows.get(&response.form_id);
+        let form_questions = form
+            .and_then(|f| questions.get(&f.id))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let (answers, mapped) = join_answers(&response, form_questions, &all_mappings);
+        prepared.push(Prepared {
+            account_id: response
+                .account_id
+                .as_ref()
+                .and_then(|a| account_ids.get(a).copied()),
+            campaign_id: response
+                .campaign_id
+                .as_ref()
+                .and_then(|c| campaign_ids.get(c).copied()),
+            journey_id: response
+                .campaign_id
+                .as_ref()
+                .and_then(|c| campaign_ids.get(c))
+                .and_then(|c| journeys.get(c).copied()),
+            form: form.map(|f| FormRefs {
+                id: f.id,
+                hidden_fields: f.hidden_fields.clone(),
+            }),
+            raw: request.responses[i].clone(),
+            response,
+            answers,
+            mapped,
+        });
+    }
+
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.query_one_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [INGEST_LOCK_KEY.into()],
+        ))
+        .await?;
+    }
+    if !retry_ids.is_empty() {
+        form_submission::Entity::delete_many()
+            .filter(form_submission::Column::Id.is_in(retry_ids))
+            .filter(form_submission::Column::ProcessingState.eq(ProcessingState::Failed.as_str()))
+            .exec(&txn)
+            .await?;
+    }
+    let claimed = claim_submissions(&txn, &prepared, request.profile_id).await?;
+    report.duplicates_skipped += (prepared.len() - claimed.len()) as i32;
+    prepared.retain(|p| claimed.contains_key(&p.response.linkedin_id));
+    insert_answers(&txn, &mut prepared, &claimed).await?;
+
+    let mut index = LeadIndex::load(&txn, &strategy_fields, &prepared).await?;
+    let strategy = Strategy {
+        always_create_lead: strategy.always_create_lead,
+        fields: &strategy_fields,
+        fallback_creates,
+    };
+    let now = Utc::now();
+    let mut events = Vec::new();
+    for p in &prepared {
+        let submission_id = claimed[&p.response.linkedin_id];
+        report.submissions_created += 1;
+        let outcome = if p.form.is_none() {
+            Err(format!(
+                "form {} version {} is unknown: send its definition with the responses",
+                p.response.form_id, p.response.form_version
+            ))
+        } else if p.response.test_lead && !leads_from_tests {
+            Ok(Outcome::Kept(
+                "test lead: kept as a submission only (createLeadsFromTestLeads is off)".into(),
+            ))
+        } else {
+            apply_decision(&txn, &strategy, p, &mut index, now).await
+        };
+        match outcome {
+            Ok(outcome) => {
+                let (status, explanation, lead_id, event) = match outcome {
+                    Outcome::Created {
+                        lead_id,
+                        explanation,
+                    } => {
+                        report.leads_created += 1;
+                        (
+                            MatchingStatus::NewLeadCreated,
+                            explanation,
+                            Some(lead_id),
+                            Some(LeadOutcome::Created),
+                        )
+                    }
+                    Outcome::Updated {
+                        lead_id,
+                        explanation,
+                    } => {
+                        report.leads_updated += 1;
+                        (
+                            MatchingStatus::UpdatedExistingLead,
+                            explanation,
+                            Some(lead_id),
+                            Some(LeadOutcome::Updated),
+                        )
+                    }
+                    Outcome::Unchanged {
+                        lead_id,
+                        explanation,
+                    } => {
+                        report.leads_unchanged += 1;
+                        (
+                            MatchingStatus::MatchedNotUpdated,
+                            explanation,
+                            Some(lead_id),
+                            Some(LeadOutcome::Unchanged),
+                        )
+                    }
+                    Outcome::Ignored(explanation) => {
+                        report.ignored += 1;
+                        (MatchingStatus::MatchFailed, explanation, None, None)
+                    }
+                    Outcome::Kept(explanation) => {
+                        report.ignored += 1;
+                        (MatchingStatus::Pending, explanation, None, None)
+                    }
+                };
+                mark(
+                    &txn,
+                    submission_id,
+                    status,
+                    ProcessingState::Succeeded,
+                    &explanation,
+                    None,
+                    lead_id,
+                    now,
+                )
+                .await?;
+                if let (Some(outcome), Some(lead_id)) = (event, lead_id) {
+                    events.push(LeadSynced {
+                        outcome,
+                        lead_id,
+                        submission_id,
+                        campaign_id: p.campaign_id,
+                        form_id: p.form.as_ref().map(|f| f.id),
+                    });
+                }
+            }
+            Err(reason) => {
+                report.failed += 1;
+                report.failures.push(IngestFailure {
+                    element: format!("responses[{}]", order[&p.response.linkedin_id]),
+                    linkedin_id: Some(p.response.linkedin_id.clone()),
+                    reason: reason.clone(),
+                });
+                let status = match index.failed_kind(p) {
+                    FailedKind::Creation => MatchingStatus::LeadCreationFailed,
+                    FailedKind::Update => MatchingStatus::LeadUpdateFailed,
+                    FailedKind::BeforeMatching => MatchingStatus::Pending,
+                };
+                mark(
+                    &txn,
+                    submission_id,
+                    status,
+                    ProcessingState::Failed,
+                    &reason,
+                    Some(&reason),
+                    None,
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    txn.commit().await?;
+
+    let mut stored: Vec<(usize, i64)> = prepared
+        .iter()
+        .map(|p| {
+            (
+                order[&p.response.linkedin_id],
+                claimed[&p.response.linkedin_id],
+            )
+        })
+        .collect();
+    stored.sort();
+    report.submission_ids = stored.into_iter().map(|(_, id)| id).collect();
+    for event in events {
+        bus.publish(event);
+    }
+    tracing::info!(
+        created = report.submissions_created,
+        duplicates = report.duplicates_skipped,
+        leads_created = report.leads_created,
+        leads_updated = report.leads_updated,
+        failed = report.failed,
+        "ingested LinkedIn responses"
+    );
+    Ok(report)
+}
+
+enum Outcome {
+    Created { lead_id: i64, explanation: String },
+    Updated { lead_id: i64, explanation: String },
+    Unchanged { lead_id: i64, explanation: String },
+    Ignored(String),
+    Kept(String),
+}
+
+enum FailedKind {
+    BeforeMatching,
+    Creation,
+    Update,
+}
+
+/// Answers joined to the form's questions by `questionId`, consents to their texts, and the lead
+/// values they map to.
+fn join_answers(
+    response: &LeadResponse,
+    questions: &[linkedin_form_question::Model],
+    all_mappings: &[entity::field_mapping::Model],
+) -> (Vec<submission_answer::ActiveModel>, MappedValues) {
+    let by_id: HashMap<(&str, bool), &linkedin_form_question::Model> = questions
+        .iter()
+        .map(|q| ((q.linkedin_question_id.as_str(), q.is_consent), q))
+        .collect();
+    let mut rows: Vec<(i32, submission_answer::ActiveModel)> = Vec::new();
+    let mut refs: Vec<(Option<String>, Option<String>, String, String)> = Vec::new();
+    for answer in &response.answers {
+        let question = by_id.get(&(answer.question_id.as_str(), false)).copied();
+        let value = match &answer.value {
+            AnswerValue::Text(t) => t.clone(),
+            AnswerValue::Choices(ids) => {
+                let options = question.and_then(|q| q.options.as_ref());
+                ids.iter()
+                    .map(|id| option_text(options, *id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        let text = question
+            .map(|q| q.text.clone())
+            .unwrap_or_else(|| format!("question {}", answer.question_id));
+        let predefined = question.and_then(|q| q.predefined_field.clone());
+        let position = question.map_or(i32::MAX / 2 + rows.len() as i32, |q| q.position);
+        refs.push((
+            predefined.clone(),
+            question.and_then(|q| q.name.clone()),
+            text.clone(),
+            value.clone(),
+        ));
+        rows.push((
+            position,
+            submission_answer::ActiveModel {
+                id: NotSet,
+                submission_id: NotSet,
+                question_id: Set(question.map(|q| q.id)),
+                linkedin_question_id: Set(answer.question_id.clone()),
+                question_text: Set(text),
+                predefined_field: Set(predefined),
+                value: Set(value),
+                is_consent: Set(false),
+                accepted: Set(None),
+                position: Set(0),
+            },
+        ));
+    }
+    for (consent_id, accepted) in &response.consents {
+        let question = by_id.get(&(consent_id.as_str(), true)).copied();
+        let text = question
+            .map(|q| q.text.clone())
+            .unwrap_or_else(|| format!("consent {consent_id}"));
+        let position = question.map_or(i32::MAX / 2 + rows.len() as i32, |q| q.position);
+        rows.push((
+            position,
+            submission_answer::ActiveModel {
+                id: NotSet,
+                submission_id: NotSet,
+                question_id: Set(question.map(|q| q.id)),
+                linkedin_question_id: Set(consent_id.clone()),
+                question_text: Set(text),
+                predefined_field: Set(None),
+                value: Set(if *accepted { "accepted" } else { "declined" }.into()),
+                is_consent: Set(true),
+                accepted: Set(Some(*accepted)),
+                position: Set(0),
+            },
+        ));
+    }
+    // Questions the form asks but the member left empty still count as asked.
+    for q in questions.iter().filter(|q| !q.is_consent) {
+        if !response
+            .answers
+            .iter()
+            .any(|a| a.question_id == q.linkedin_question_id)
+        {
+            refs.push((
+                q.predefined_field.clone(),
+                q.name.clone(),
+                q.text.clone(),
+                String::new(),
+            ));
+        }
+    }
+    // Answers arrive unordered: keep the form's question order.
+    rows.sort_by_key(|(position, _)| *position);
+    let answer_refs: Vec<AnswerRef> = refs
+        .iter()
+        .map(|(predefined, name, text, value)| AnswerRef {
+            predefined_field: predefined.as_deref(),
+            name: name.as_deref(),
+            text,
+            value,
+        })
+        .collect();
+    let mapped = matching::map_answers(&answer_refs, all_mappings);
+    let answers = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, mut row))| {
+            row.position = Set(i as i32);
+            row
+        })
+        .collect();
+    (answers, mapped)
+}
+
+fn option_text(options: Option<&Json>, id: i64) -> String {
+    options
+        .and_then(Json::as_array)
+        .and_then(|list| list.iter().find(|o| o["id"].as_i64() == Some(id)))
+        .and_then(|o| o["text"].as_str())
+        .map_or_else(|| format!("option {id}"), str::to_owned)
+}
+
+/// Inserts the submissions; returns LinkedIn id -> submission id for those this call inserted
+/// (a concurrent ingest that got there first keeps its own).
+async fn claim_submissions(
+    txn: &DatabaseTransaction,
+    prepared: &[Prepared],
+    profile_id: Option<i64>,
+) -> AppResult<HashMap<String, i64>> {
+    let now = Utc::now();
+    let mut claimed = HashMap::new();
+    for chunk in prepared.chunks(INSERT_CHUNK / 2) {
+        let rows = chunk.iter().map(|p| form_submission::ActiveModel {
+            id: NotSet,
+            linkedin_id: Set(p.response.linkedin_id.clone()),
+            submitted_at: Set(p.response.submitted_at),
+            lead_type: Set(p.response.lead_type.clone()),
+            test_lead: Set(p.response.test_lead),
+            submitter_urn: Set(p.response.submitter_urn.clone()),
+            account_id: Set(p.account_id),
+            campaign_id: Set(p.campaign_id),
+            creative_urn: Set(p.response.creative_urn.clone()),
+            form_id: Set(p.form.as_ref().map(|f| f.id)),
+            form_version: Set(Some(p.response.form_version)),
+            profile_id: Set(profile_id),
+            lead_id: Set(None),
+            customer_journey_id: Set(p.journey_id),
+            matching_status: Set(MatchingStatus::Pending.as_str().into()),
+            processing_state: Set(ProcessingState::Unprocessed.as_str().into()),
+            match_explanation: Set(None),
+            error: Set(None),
+            hidden_fields: Set(p.form.as_ref().and_then(|f| f.hidden_fields.clone())),
+            raw: Set(Some(p.raw.clone())),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        let result = form_submission::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([form_submission::Column::LinkedinId])
+            .exec_with_returning_many(txn)
+            .await?;
+        if let sea_orm::TryInsertResult::Inserted(models) = result {
+            for m in models {
+                claimed.insert(m.linkedin_id, m.id);
+            }
+        }
+    }
+    Ok(claimed)
+}
+
+async fn insert_answers(
+    txn: &DatabaseTransaction,
+    prepared: &mut [Prepared],
+    claimed: &HashMap<String, i64>,
+) -> AppResult<()> {
+    let mut rows = Vec::new();
+    for p in prepared.iter_mut() {
+        let submission_id = claimed[&p.response.linkedin_id];
+        for mut row in std::mem::take(&mut p.answers) {
+            row.submission_id = Set(submission_id);
+            rows.push(row);
+        }
+    }
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(INSERT_CHUNK));
+        submission_answer::Entity::insert_many(std::mem::replace(&mut rows, rest))
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn mark(
+    txn: &DatabaseTransaction,
+    submission_id: i64,
+    status: MatchingStatus,
+    state: ProcessingState,
+    explanation: &str,
+    error: Option<&str>,
+    lead_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use form_submission::Column as C;
+    form_submission::Entity::update_many()
+        .col_expr(C::MatchingStatus, Expr::value(status.as_str()))
+        .col_expr(C::ProcessingState, Expr::value(state.as_str()))
+        .col_expr(C::MatchExplanation, Expr::value(explanation))
+        .col_expr(C::Error, Expr::value(error.map(str::to_owned)))
+        .col_expr(C::LeadId, Expr::value(lead_id))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(submission_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// The leads this batch may match, plus those it creates, indexed by the strategy's first field.
+struct LeadIndex {
+    leads: HashMap<i64, lead::Model>,
+    by_key: HashMap<String, Vec<i64>>,
+    lookup_field: Option<String>,
+    last_kind: HashMap<String, FailedKind>,
+}
+
+/// Leads whose `field` (compared normalized) is one of `keys`: through the normalized, indexed
+/// columns for email, work email and phone; by `lower(column)` for the other lead fields.
+pub async fn find_leads_by(
+    db: &impl ConnectionTrait,
+    field: &str,
+    keys: Vec<String>,
+) -> AppResult<Vec<lead::Model>> {
+    let Some(column) = lead_column(field) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for chunk in keys.chunks(INSERT_CHUNK) {
+        let query = if matches!(field, "email" | "workEmail" | "phone") {
+            lead::Entity::find().filter(column.is_in(chunk.to_vec()))
+        } else {
+            lead::Entity::find()
+                .filter(Expr::expr(Func::lower(Expr::col(column))).is_in(chunk.to_vec()))
+        };
+        out.extend(query.all(db).await?);
+    }
+    Ok(out)
+}
+
+fn lead_column(field: &str) -> Option<lead::Column> {
+    use lead::Column as C;
+    Some(match field {
+        "email" => C::EmailNormalized,
+        "workEmail" => C::WorkEmailNormalized,
+        "phone" => C::PhoneNormalized,
+        "firstName" => C::FirstName,
+        "lastName" => C::LastName,
+        "workPhone" => C::WorkPhone,
+        "company" => C::Company,
+        "jobTitle" => C::JobTitle,
+        "jobFunction" => C::JobFunction,
+        "seniority" => C::Seniority,
+        "industry" => C::Industry,
+        "companySize" => C::CompanySize,
+        "country" => C::Country,
+        "state" => C::State,
+        "city" => C::City,
+        "zipCode" => C::ZipCode,
+        _ => return None,
+    })
+}
+
+impl LeadIndex {
+    async fn load(
+        db: &impl ConnectionTrait,
+        strategy_fields: &[(String, String)],
+        prepared: &[Prepared],
+    ) -> AppResult<Self> {
+        let mut index = LeadIndex {
+            leads: HashMap::new(),
+            by_key: HashMap::new(),
+            lookup_field: strategy_fields.first().map(|(_, f)| f.clone()),
+            last_kind: HashMap::new(),
+        };
+        let Some(field) = index.lookup_field.clone() else {
+            return Ok(index);
+        };
+        let keys: HashSet<String> = prepared
+            .iter()
+            .filter_map(|p| p.mapped.values.get(&field))
+            .filter_map(|v| matching::normalize(&field, v))
+            .collect();
+        for l in find_leads_by(db, &field, keys.into_iter().collect()).await? {
+            index.insert(l);
+        }
+        Ok(index)
+    }
+
+    fn insert(&mut self, lead: lead::Model) {
+        if let Some(field) = &self.lookup_field
+            && let Some(key) = matching::lead_key(&lead, field)
+        {
+            let ids = self.by_key.entry(key).or_default();
+            if !ids.contains(&lead.id) {
+                ids.push(lead.id);
+            }
+        }
+        self.leads.insert(lead.id, lead);
+    }
+
+    /// Re-indexes a lead whose values changed.
+    fn replace(&mut self, lead: lead::Model) {
+        for ids in self.by_key.values_mut() {
+            ids.retain(|id| *id != lead.id);
+        }
+        self.insert(lead);
+    }
+
+    fn candidates(&self, mapped: &MappedValues) -> Vec<&lead::Model> {
+        let Some(field) = &self.lookup_field else {
+            return Vec::new();
+        };
+        let Some(key) = mapped
+            .values
+            .get(field)
+            .and_then(|v| matching::normalize(field, v))
+        else {
+            return Vec::new();
+        };
+        self.by_key
+            .get(&key)
+            .map(|ids| ids.iter().filter_map(|id| self.leads.get(id)).collect())
+            .unwrap_or_default()
+    }
+
+    fn failed_kind(&mut self, p: &Prepared) -> FailedKind {
+        self.last_kind
+            .remove(&p.response.linkedin_id)
+            .unwrap_or(FailedKind::BeforeMatching)
+    }
+}
+
+/// Decides and writes the lead change of one submission inside a savepoint.
+async fn apply_decision(
+    txn: &DatabaseTransaction,
+    strategy: &Strategy<'_>,
+    p: &Prepared,
+    index: &mut LeadIndex,
+    now: DateTime<Utc>,
+) -> Result<Outcome, String> {
+    let (decision, explanation) =
+        matching::decide(strategy, &p.mapped, index.candidates(&p.mapped));
+    let savepoint = txn.begin().await.map_err(internal)?;
+    let result = match decision {
+        Decision::Ignore => Ok(Outcome::Ignored(explanation)),
+        Decision::Create => {
+            index
+                .last_kind
+                .insert(p.response.linkedin_id.clone(), FailedKind::Creation);
+            create_lead(&savepoint, p, now).await.map(|lead| {
+                let lead_id = lead.id;
+                index.insert(lead);
+                Outcome::Created {
+                    lead_id,
+                    explanation: format!("{explanation} lead {lead_id}"),
+                }
+            })
+        }
+        Decision::Update { lead_id, .. } => {
+            index
+                .last_kind
+                .insert(p.response.linkedin_id.clone(), FailedKind::Update);
+            let current = index.leads[&lead_id].clone();
+            update_lead(&savepoint, current, p, now)
+                .await
+                .map(|(lead, changed, older)| {
+                    index.replace(lead);
+                    let explanation = if older {
+                        format!("{explanation} (an older submission: only empty fields filled)")
+                    } else {
+                        explanation
+                    };
+                    if changed {
+                        Outcome::Updated {
+                            lead_id,
+                            explanation,
+                        }
+                    } else {
+                        Outcome::Unchanged {
+                            lead_id,
+                            explanation: format!("{explanation}: nothing to update"),
+                        }
+                    }
+                })
+        }
+    };
+    match result {
+        Ok(outcome) => {
+            savepoint.commit().await.map_err(internal)?;
+            index.last_kind.remove(&p.response.linkedin_id);
+            Ok(outcome)
+        }
+        Err(reason) => {
+            savepoint.rollback().await.map_err(internal)?;
+            Err(reason)
+        }
+    }
+}
+
+fn internal(err: sea_orm::DbErr) -> String {
+    tracing::error!(error = %err, "lead write failed");
+    "the lead could not be written (see the server log)".into()
+}
+
+async fn create_lead(
+    txn: &DatabaseTransaction,
+    p: &Prepared,
+    now: DateTime<Utc>,
+) -> Result<lead::Model, String> {
+    let mut model = lead::Model {
+        id: 0,
+        first_name: None,
+        last_name: None,
+        email: None,
+        email_normalized: None,
+        work_email: None,
+        work_email_normalized: None,
+        phone: None,
+        phone_normalized: None,
+        work_phone: None,
+        company: None,
+        job_title: None,
+        job_function: None,
+        seniority: None,
+        industry: None,
+        company_size: None,
+        country: None,
+        state: None,
+        city: None,
+        zip_code: None,
+        custom_fields: json!({}),
+        source: LeadSource::LinkedinSponsoredContent.as_str().into(),
+        source_campaign_id: p.campaign_id,
+        source_form_id: p.form.as_ref().map(|f| f.id),
+        latest_submission_at: Some(p.response.submitted_at),
+        submission_count: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    matching::apply_values(&mut model, &p.mapped.values, false);
+    let mut active = lead::ActiveModel::from(model).reset_all();
+    active.id = NotSet;
+    active.insert(txn).await.map_err(internal)
+}
+
+/// Returns the updated lead, whether a value changed, and whether the submission was older.
+async fn update_lead(
+    txn: &DatabaseTransaction,
+    mut lead: lead::Model,
+    p: &Prepared,
+    now: DateTime<Utc>,
+) -> Result<(lead::Model, bool, bool), String> {
+    let older = lead
+        .latest_submission_at
+        .is_some_and(|latest| p.response.submitted_at < latest);
+    let changed = matching::apply_values(&mut lead, &p.mapped.values, older);
+    lead.submission_count += 1;
+    lead.latest_submission_at = Some(
+        lead.latest_submission_at
+            .map_or(p.response.submitted_at, |l| {
+                Ord::max(l, p.response.submitted_at)
+            }),
+    );
+    if changed {
+        lead.updated_at = now;
+    }
+    let active = lead::ActiveModel::from(lead.clone()).reset_all();
+    active.update(txn).await.map_err(internal)?;
+    Ok((lead, changed, older))
+}
+
+/// Upserts forms and their questions (consents are questions flagged as consent).
+pub async fn store_forms(db: &DatabaseConnection, forms: &[LeadForm]) -> AppResult<()> {
+    if forms.is_empty() {
+        return Ok(());
+    }
+    let accounts = ensure_accounts(
+        db,
+        forms.iter().filter_map(|f| f.account_id.clone()).collect(),
+    )
+    .await?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    for form in forms {
+        use linkedin_form::Column as F;
+        let hidden = (!form.hidden_fields.is_empty()).then(|| {
+            Json::Object(
+                form.hidden_fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+                    .collect(),
+            )
+        });
+        linkedin_form::Entity::insert(linkedin_form::ActiveModel {
+            id: NotSet,
+            linkedin_id: Set(form.linkedin_id.clone()),
+            account_id: Set(form
+                .account_id
+                .as_ref()
+                .and_then(|a| accounts.get(a).copied())),
+            name: Set(form.name.clone()),
+            headline: Set(form.headline.clone()),
+            description: Set(form.description.clone()),
+            landing_page_url: Set(form.landing_page_url.clone()),
+            privacy_policy_url: Set(form.privacy_policy_url.clone()),
+            thank_you_message: Set(form.thank_you_message.clone()),
+            locale: Set(form.locale.clone()),
+            version_id: Set(Some(form.version_id)),
+            status: Set(form.status.clone()),
+            hidden_fields: Set(hidden),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::column(F::LinkedinId)
+                .update_columns([
+                    F::AccountId,
+                    F::Name,
+                    F::Headline,
+                    F::Description,
+                    F::LandingPageUrl,
+                    F::PrivacyPolicyUrl,
+                    F::ThankYouMessage,
+                    F::Locale,
+                    F::VersionId,
+                    F::Status,
+                    F::HiddenFields,
+                    F::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        let form_id = linkedin_form::Entity::find()
+            .filter(F::LinkedinId.eq(form.linkedin_id.clone()))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::internal("stored form vanished"))?
+            .id;
+        let mut rows = Vec::new();
+        for (position, q) in form.questions.iter().enumerate() {
+            let options = (!q.options.is_empty()).then(|| {
+                Json::Array(
+                    q.options
+                        .iter()
+                        .map(|(id, text)| json!({"id": id, "text": text}))
+                        .collect(),
+                )
+            });
+            rows.push(question_row(
+                form_id,
+                &q.question_id,
+                q.name.clone(),
+                &q.text,
+                q.kind.as_str(),
+                q.predefined_field.is_none(),
+                false,
+                q.predefined_field.clone(),
+                options,
+                position,
+                now,
+            ));
+        }
+        for (i, c) in form.consents.iter().enumerate() {
+            rows.push(question_row(
+                form_id,
+                &c.consent_id,
+                None,
+                &c.text,
+                "CONSENT",
+                false,
+                true,
+                None,
+                None,
+                form.questions.len() + i,
+                now,
+            ));
+        }
+        if !rows.is_empty() {
+            use linkedin_form_question::Column as Q;
+            linkedin_form_question::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([Q::FormId, Q::IsConsent, Q::LinkedinQuestionId])
+                        .update_columns([
+                            Q::Name,
+                            Q::Text,
+                            Q::Kind,
+                            Q::IsCustom,
+                            Q::PredefinedField,
+                            Q::Options,
+                            Q::Position,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn question_row(
+    form_id: i64,
+    linkedin_id: &str,
+    name: Option<String>,
+    text: &str,
+    kind: &str,
+    is_custom: bool,
+    is_consent: bool,
+    predefined_field: Option<String>,
+    options: Option<Json>,
+    position: usize,
+    now: DateTime<Utc>,
+) -> linkedin_form_question::ActiveModel {
+    linkedin_form_question::ActiveModel {
+        id: NotSet,
+        form_id: Set(form_id),
+        linkedin_question_id: Set(linkedin_id.to_owned()),
+        name: Set(name),
+        text: Set(text.to_owned()),
+        kind: Set(kind.to_owned()),
+        is_custom: Set(is_custom),
+        is_consent: Set(is_consent),
+        predefined_field: Set(predefined_field),
+        options: Set(options),
+        position: Set(position as i32),
+        created_at: Set(now),
+    }
+}
+
+async fn load_forms(
+    db: &DatabaseConnection,
+    linkedin_ids: Vec<String>,
+) -> AppResult<(
+    HashMap<String, linkedin_form::Model>,
+    HashMap<i64, Vec<linkedin_form_question::Model>>,
+)> {
+    let forms: HashMap<String, linkedin_form::Model> = linkedin_form::Entity::find()
+        .filter(linkedin_form::Column::LinkedinId.is_in(linkedin_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.linkedin_id.clone(), f))
+        .collect();
+    let ids: Vec<i64> = forms.values().map(|f| f.id).collect();
+    let questions = crate::service::batch::grouped_by::<linkedin_form_question::Entity>(
+        db,
+        linkedin_form_question::Column::FormId,
+        &ids,
+        linkedin_form_question::Column::Position,
+        false,
+    )
+    .await?;
+    Ok((forms, questions))
+}
+
+/// LinkedIn account id -> row id; accounts seen first in a lead get a placeholder row that
+/// discovery fills in later.
+pub async fn ensure_accounts(
+    db: &impl ConnectionTrait,
+    linkedin_ids: HashSet<String>,
+) -> AppResult<HashMap<String, i64>> {
+    if linkedin_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let now = Utc::now();
+    let rows = linkedin_ids.iter().map(|id| linkedin_account::ActiveModel {
+        id: NotSet,
+        linkedin_id: Set(id.clone()),
+        name: Set(format!("Ad account {id}")),
+        currency: Set(None),
+        status: Set(None),
+        is_test: Set(false),
+        reference_urn: Set(None),
+        enabled_for_sync: Set(true),
+        sync_status: Set(crate::domain::AccountSyncStatus::Pending.as_str().into()),
+        status_details: Set(None),
+        last_sync_at: Set(None),
+        sync_cursor_ms: Set(None),
+        webhook_subscription_id: Set(None),
+        lease_owner: Set(None),
+        lease_expires_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    });
+    linkedin_account::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([linkedin_account::Column::LinkedinId])
+        .exec_without_returning(db)
+        .await?;
+    Ok(linkedin_account::Entity::find()
+        .filter(linkedin_account::Column::LinkedinId.is_in(linkedin_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.linkedin_id, a.id))
+        .collect())
+}
+
+/// LinkedIn campaign id -> row id, creating placeholders for campaigns not yet discovered.
+async fn ensure_campaigns(
+    db: &impl ConnectionTrait,
+    campaigns: HashMap<String, Option<String>>,
+    accounts: &HashMap<String, i64>,
+) -> AppResult<HashMap<String, i64>> {
+    if campaigns.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let now = Utc::now();
+    let rows = campaigns
+        .iter()
+        .map(|(id, account)| linkedin_campaign::ActiveModel {
+            id: NotSet,
+            linkedin_id: Set(id.clone()),
+            account_id: Set(account.as_ref().and_then(|a| accounts.get(a).copied())),
+            name: Set(format!("Campaign {id}")),
+            campaign_type: Set(None),
+            status: Set(None),
+            start_at: Set(None),
+            end_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+    linkedin_campaign::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([linkedin_campaign::Column::LinkedinId])
+        .exec_without_returning(db)
+        .await?;
+    Ok(linkedin_campaign::Entity::find()
+        .filter(linkedin_campaign::Column::LinkedinId.is_in(campaigns.into_keys()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.linkedin_id, c.id))
+        .collect())
+}
+
+/// One customer journey per campaign, created the first time (never twice: unique campaign).
+async fn ensure_journeys(
+    db: &impl ConnectionTrait,
+    campaign_ids: Vec<i64>,
+) -> AppResult<HashMap<i64, i64>> {
+    if campaign_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let names: HashMap<i64, String> = linkedin_campaign::Entity::find()
+        .filter(linkedin_campaign::Column::Id.is_in(campaign_ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let now = Utc::now();
+    let rows = campaign_ids.iter().map(|id| customer_journey::ActiveModel {
+        id: NotSet,
+        campaign_id: Set(*id),
+        name: Set(format!(
+            "LinkedIn: {}",
+            names.get(id).map_or("campaign", String::as_str)
+        )),
+        status: Set(crate::domain::JourneyStatus::Draft.as_str().into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    });
+    customer_journey::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([customer_journey::Column::CampaignId])
+        .exec_without_returning(db)
+        .await?;
+    journeys_of(db, campaign_ids).await
+}
+
+async fn journeys_of(
+    db: &impl ConnectionTrait,
+    campaign_ids: Vec<i64>,
+) -> AppResult<HashMap<i64, i64>> {
+    if campaign_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(customer_journey::Entity::find()
+        .filter(customer_journey::Column::CampaignId.is_in(campaign_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|j| (j.campaign_id, j.id))
+        .collect())
+}
