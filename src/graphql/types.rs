@@ -332,11 +332,13 @@ impl Lead {
         #[graphql(default = 20)] first: i32,
     ) -> Result<FormSubmissionConnection> {
         let first = crate::service::paging::page_size(Some(first))?;
-        let all = loaders(ctx)
+        let mut all = loaders(ctx)
             .submissions_by_lead
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
+        // Newest first, ties by id as in the submissions list.
+        all.sort_by(|a, b| b.submitted_at.cmp(&a.submitted_at).then(b.id.cmp(&a.id)));
         let total = all.len() as i64;
         let page = crate::service::paging::into_page(all, first, None, |s| {
             encode_cursor(Some(s.submitted_at.to_rfc3339()), s.id)

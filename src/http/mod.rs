@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use async_graphql::{
-    Data, ErrorExtensions, ServerError,
+    Data, ErrorExtensions, Executor, ServerError,
     http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
 };
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
@@ -58,11 +58,38 @@ async fn graphql(
     if let Some(viewer) = viewer_for(&state, authorization).await {
         request = request.data(viewer);
     }
-    let mut response = state.schema.execute(request).await;
+    CodedSchema(state.schema.clone())
+        .execute(request)
+        .await
+        .into()
+}
+
+/// The schema as an executor whose every error carries `extensions.code`, for HTTP and WebSocket.
+#[derive(Clone)]
+pub struct CodedSchema(pub crate::AppSchema);
+
+fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response {
     for error in &mut response.errors {
         ensure_code(error);
     }
-    response.into()
+    response
+}
+
+impl Executor for CodedSchema {
+    async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+        with_codes(self.0.execute(request).await)
+    }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        session_data: Option<std::sync::Arc<Data>>,
+    ) -> futures::stream::BoxStream<'static, async_graphql::Response> {
+        use futures::StreamExt;
+        Executor::execute_stream(&self.0, request, session_data)
+            .map(with_codes)
+            .boxed()
+    }
 }
 
 /// Every error carries `extensions.code`: errors from async-graphql itself (parse, validation,
@@ -103,7 +130,7 @@ async fn graphql_ws(
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            let schema = state.schema.clone();
+            let schema = CodedSchema(state.schema.clone());
             GraphQLWebSocket::new(socket, schema, protocol)
                 .keepalive_timeout(Duration::from_secs(30))
                 .on_connection_init(move |payload| async move {

@@ -854,3 +854,46 @@ async fn a_strategy_can_be_previewed_before_activation() {
     assert_eq!(all["leadMatchingStrategies"][0]["isActive"], true);
     assert_eq!(lead_count(&app).await, 2);
 }
+
+#[tokio::test]
+async fn committed_leads_are_published_for_live_uis() {
+    let app = TestApp::new().await;
+    let s2s = app.token(&[Role::S2sInbound]).await;
+    let mut events = app.state.bus.subscribe();
+    let result = ingest(
+        &app,
+        &s2s,
+        vec![form()],
+        vec![
+            response("ev1", 1, &[(1, "live@x.example")]),
+            response("ev2", 2, &[(1, "live@x.example"), (2, "Liv")]),
+        ],
+    )
+    .await;
+    let first = events.try_recv().expect("an event for the created lead");
+    let second = events.try_recv().expect("an event for the update");
+    assert!(
+        events.try_recv().is_err(),
+        "one event per committed lead change"
+    );
+    assert_eq!(first.outcome, leadsync::events::LeadOutcome::Created);
+    assert_eq!(second.outcome, leadsync::events::LeadOutcome::Updated);
+    assert_eq!(
+        first.lead_id.to_string(),
+        result["submissions"][0]["lead"]["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        first.submission_id.to_string(),
+        result["submissions"][0]["id"].as_str().unwrap()
+    );
+    assert!(first.campaign_id.is_some() && first.form_id.is_some());
+    // A replay commits nothing, so it publishes nothing.
+    ingest(
+        &app,
+        &s2s,
+        vec![],
+        vec![response("ev1", 1, &[(1, "live@x.example")])],
+    )
+    .await;
+    assert!(events.try_recv().is_err());
+}

@@ -335,6 +335,39 @@ async fn websocket_runs_operations_for_an_authenticated_connection() {
     ws.close(None).await.ok();
 }
 
+/// Over the WebSocket, as over POST, every error carries `extensions.code`.
+#[tokio::test]
+async fn websocket_errors_carry_a_code() {
+    let app = TestApp::new().await;
+    let token = app.token(&[Role::LeadgenSalesperson]).await;
+    let addr = serve(&app).await;
+    let mut ws = connect(addr).await;
+    send(
+        &mut ws,
+        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }),
+    )
+    .await;
+    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    send(
+        &mut ws,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ viewer { name " } }),
+    )
+    .await;
+    let reply = next_json(&mut ws).await;
+    assert_eq!(reply["id"], "1", "{reply}");
+    // graphql-transport-ws sends such errors as `error` (payload: the errors); async-graphql as `next`.
+    let errors = match reply["type"].as_str() {
+        Some("error") => reply["payload"].clone(),
+        _ => reply["payload"]["errors"].clone(),
+    };
+    let errors = errors.as_array().expect("errors").clone();
+    assert!(!errors.is_empty(), "{reply}");
+    assert!(
+        errors.iter().all(|e| e["extensions"]["code"].is_string()),
+        "an error without a code: {reply}"
+    );
+}
+
 /// The server refuses the connection: a close frame, an error or the end of the stream; never an
 /// acknowledgement.
 async fn assert_refused(ws: &mut Ws) {
