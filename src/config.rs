@@ -154,6 +154,30 @@ pub struct LinkedInConfig {
         global = true
     )]
     pub linkedin_api_version: String,
+    /// Attempts per LinkedIn call before a sync run fails (429, 5xx, timeouts are retried).
+    #[arg(
+        long,
+        env = "LINKEDIN_MAX_ATTEMPTS",
+        default_value_t = 6,
+        global = true
+    )]
+    pub linkedin_max_attempts: u32,
+    /// First retry delay in milliseconds; it doubles with each attempt, with jitter.
+    #[arg(
+        long,
+        env = "LINKEDIN_RETRY_BASE_MS",
+        default_value_t = 500,
+        global = true
+    )]
+    pub linkedin_retry_base_ms: u64,
+    /// Timeout of one LinkedIn call, in seconds.
+    #[arg(
+        long,
+        env = "LINKEDIN_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub linkedin_timeout_secs: u64,
 }
 
 impl Config {
@@ -174,8 +198,48 @@ impl Config {
                 linkedin_token_url: "https://www.linkedin.com/oauth/v2/accessToken".into(),
                 linkedin_api_url: "https://api.linkedin.com/rest".into(),
                 linkedin_api_version: "202405".into(),
+                linkedin_max_attempts: 6,
+                linkedin_retry_base_ms: 500,
+                linkedin_timeout_secs: 30,
             },
         }
+    }
+
+    /// The LinkedIn client, when a LinkedIn app is configured.
+    pub fn linkedin_client(
+        &self,
+    ) -> anyhow::Result<Option<crate::linkedin::client::LinkedInClient>> {
+        use crate::linkedin::client::{LinkedInClient, LinkedInSettings, RetryPolicy};
+        let l = &self.linkedin;
+        let (false, Some(secret)) = (l.linkedin_client_id.is_empty(), &l.linkedin_client_secret)
+        else {
+            return Ok(None);
+        };
+        let settings = LinkedInSettings {
+            client_id: l.linkedin_client_id.clone(),
+            client_secret: secret.expose().to_owned(),
+            auth_url: l.linkedin_auth_url.clone(),
+            token_url: l.linkedin_token_url.clone(),
+            api_url: l.linkedin_api_url.clone(),
+            api_version: l.linkedin_api_version.clone(),
+            redirect_uri: format!("{}/oauth/linkedin/callback", self.public_url()),
+        };
+        let retry = RetryPolicy {
+            max_attempts: l.linkedin_max_attempts.max(1),
+            base_delay: std::time::Duration::from_millis(l.linkedin_retry_base_ms),
+            max_delay: std::time::Duration::from_secs(30),
+            request_timeout: std::time::Duration::from_secs(l.linkedin_timeout_secs.max(1)),
+        };
+        Ok(Some(LinkedInClient::new(settings, retry)?))
+    }
+
+    /// LinkedIn only calls webhooks on https URLs; against another LinkedIn (the sandbox) any URL
+    /// works.
+    pub fn webhook_url(&self) -> Option<String> {
+        let public = self.public_url();
+        let real_linkedin = self.linkedin.linkedin_api_url.contains("api.linkedin.com");
+        (public.starts_with("https://") || !real_linkedin)
+            .then(|| format!("{public}/webhooks/linkedin"))
     }
 
     pub fn public_url(&self) -> String {

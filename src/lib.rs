@@ -1,6 +1,7 @@
 //! leadsync: LinkedIn Lead Gen Form leads into a CRM lead store, behind a GraphQL API.
 
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -24,6 +25,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub schema: AppSchema,
     pub bus: events::EventBus,
+    pub connector: service::connector::Connector,
 }
 
 impl AppState {
@@ -31,19 +33,31 @@ impl AppState {
     pub async fn start(config: Config) -> anyhow::Result<Self> {
         let db = db::connect(&config.database_url).await?;
         db::migrate(&db, &config.database_url).await?;
-        Ok(Self::with_db(db, config))
+        Self::with_db(db, config)
     }
 
-    pub fn with_db(db: DatabaseConnection, config: Config) -> Self {
+    pub fn with_db(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
+        let key = config.resolve_secret_key()?;
+        let connector = service::connector::Connector::new(
+            db.clone(),
+            events::EventBus::default(),
+            service::connector::ConnectorOptions {
+                client: config.linkedin_client()?,
+                key,
+                webhook_url: config.webhook_url(),
+            },
+        );
+        let bus = connector.bus().clone();
         let config = Arc::new(config);
-        let bus = events::EventBus::default();
-        let schema = graphql::build_schema(db.clone(), config.clone(), bus.clone());
-        Self {
+        let schema =
+            graphql::build_schema(db.clone(), config.clone(), bus.clone(), connector.clone());
+        Ok(Self {
             db,
             config,
             schema,
             bus,
-        }
+            connector,
+        })
     }
 }
 

@@ -28,6 +28,21 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Sync one LinkedIn user profile now, in the foreground, and print a summary.
+    Sync {
+        /// The profile's id.
+        #[arg(long)]
+        profile: i64,
+    },
+    /// Run the LinkedIn sandbox: a local LinkedIn (OAuth and Lead Sync API) with seeded data.
+    Sandbox {
+        /// Address to listen on.
+        #[arg(long = "sandbox-listen", default_value = "127.0.0.1:9090")]
+        sandbox_listen: String,
+        /// Seed of the generated accounts, campaigns, forms and leads.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -92,6 +107,27 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", created.token);
         }
         Command::Serve => serve(config).await?,
+        Command::Sync { profile } => sync(config, profile).await?,
+        Command::Sandbox {
+            sandbox_listen,
+            seed,
+        } => {
+            let sandbox = leadsync::linkedin::sandbox::Sandbox::new(
+                leadsync::linkedin::sandbox::SandboxConfig {
+                    seed,
+                    ..Default::default()
+                },
+            );
+            let url = sandbox.start(&sandbox_listen).await?;
+            let c = sandbox.config();
+            println!("LinkedIn sandbox at {url}");
+            println!("LINKEDIN_AUTH_URL={}", sandbox.auth_url());
+            println!("LINKEDIN_TOKEN_URL={}", sandbox.token_url());
+            println!("LINKEDIN_API_URL={}", sandbox.api_url());
+            println!("LINKEDIN_CLIENT_ID={}", c.client_id);
+            println!("LINKEDIN_CLIENT_SECRET={}", c.client_secret);
+            shutdown_signal().await;
+        }
     }
     Ok(())
 }
@@ -101,11 +137,46 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let public_url = config.public_url();
     let state = AppState::start(config).await?;
+    if state.connector.is_configured() {
+        state.connector.spawn_scheduler();
+    } else {
+        tracing::warn!(
+            "LinkedIn is not configured (LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET): no sync"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(%listen, graphiql = %format!("{public_url}/graphql"), "leadsync is listening");
     axum::serve(listener, leadsync::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    Ok(())
+}
+
+async fn sync(config: Config, profile: i64) -> anyhow::Result<()> {
+    let state = AppState::start(config).await?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(format!("syncing LinkedIn profile {profile}"));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let run = state
+        .connector
+        .sync_now(profile, leadsync::service::connector::Trigger::Manual)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    bar.finish_and_clear();
+    println!(
+        "sync run {}: {} — fetched {}, new submissions {}, duplicates {}, leads created {}, leads updated {}, failed {}",
+        run.id,
+        run.status,
+        run.submissions_fetched,
+        run.submissions_created,
+        run.duplicates_skipped,
+        run.leads_created,
+        run.leads_updated,
+        run.failed
+    );
+    if let Some(error) = run.error {
+        anyhow::bail!("the sync failed: {error}");
+    }
     Ok(())
 }
 

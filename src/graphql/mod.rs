@@ -1,6 +1,7 @@
 //! The GraphQL schema: roots merged from one object per domain, guards, loaders and types.
 
 pub mod guard;
+pub mod insight;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
@@ -11,7 +12,7 @@ use async_graphql::{
 };
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, events::EventBus};
+use crate::{config::Config, events::EventBus, service::connector::Connector};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -19,6 +20,7 @@ pub struct Query(
     query::LeadsQuery,
     query::MatchingQuery,
     query::LinkedInQuery,
+    insight::InsightQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -28,6 +30,7 @@ pub struct Mutation(
     mutation::MatchingMutation,
     mutation::LinkedInMutation,
     mutation::ProcessingMutation,
+    mutation::ConnectorMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -37,6 +40,7 @@ pub struct SchemaState {
     pub db: DatabaseConnection,
     pub config: std::sync::Arc<Config>,
     pub bus: EventBus,
+    pub connector: Connector,
 }
 
 pub fn state<'a>(ctx: &Context<'a>) -> &'a SchemaState {
@@ -51,10 +55,16 @@ pub fn build_schema(
     db: DatabaseConnection,
     config: std::sync::Arc<Config>,
     bus: EventBus,
+    connector: Connector,
 ) -> AppSchema {
     builder()
         .data(loaders::Loaders::new(&db))
-        .data(SchemaState { db, config, bus })
+        .data(SchemaState {
+            db,
+            config,
+            bus,
+            connector,
+        })
         .finish()
 }
 

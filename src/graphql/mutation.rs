@@ -11,7 +11,7 @@ use crate::{
         types::*,
     },
     service::{
-        configuration, ingest, leads, linkedin, mappings, strategies,
+        configuration, connector, ingest, leads, linkedin, mappings, strategies,
         users::{self, Viewer as ViewerModel},
     },
 };
@@ -321,6 +321,7 @@ impl ProcessingMutation {
             forms: input.forms.into_iter().map(|j| j.0).collect(),
             responses: input.responses.into_iter().map(|j| j.0).collect(),
             profile_id: None,
+            cursor: None,
         };
         Ok(IngestLinkedInLeadsPayload(
             ingest::ingest(&s.db, &s.bus, request).await?,
@@ -335,5 +336,68 @@ impl ProcessingMutation {
         let viewer = ctx.data_unchecked::<ViewerModel>();
         let (lead, _) = leads::erase_lead(&state(ctx).db, id, Some(viewer.user_id)).await?;
         Ok(Lead(lead))
+    }
+}
+
+#[derive(InputObject)]
+pub struct UpdateLinkedInAccountInput {
+    pub enabled_for_sync: Option<bool>,
+}
+
+#[derive(Default)]
+pub struct ConnectorMutation;
+
+#[Object]
+impl ConnectorMutation {
+    /// The LinkedIn URL that authorizes this profile (OAuth 2.0 with PKCE; the state is single
+    /// use, bound to the profile, and expires in 30 minutes).
+    #[graphql(guard = "RoleGuard(SALESPERSON)")]
+    async fn authorize_linked_in_user_profile(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<AuthorizationPayload> {
+        let id = parse_id(&id, "LinkedIn user profile")?;
+        let viewer = ctx.data_unchecked::<ViewerModel>();
+        let url = state(ctx)
+            .connector
+            .authorization_url(id, Some(viewer.user_id))
+            .await?;
+        Ok(AuthorizationPayload {
+            authorization_url: url,
+        })
+    }
+
+    #[graphql(guard = "RoleGuard(SALESPERSON)")]
+    async fn update_linked_in_account(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateLinkedInAccountInput,
+    ) -> Result<Account> {
+        let id = parse_id(&id, "LinkedIn account")?;
+        Ok(Account(
+            linkedin::update_account(&state(ctx).db, id, input.enabled_for_sync).await?,
+        ))
+    }
+
+    /// Syncs the profile now; returns the run at once (it may finish later: read `syncRun`).
+    #[graphql(guard = "RoleGuard(SALESPERSON)")]
+    async fn sync_submissions(&self, ctx: &Context<'_>, profile_id: ID) -> Result<SyncRun> {
+        let id = parse_id(&profile_id, "LinkedIn user profile")?;
+        Ok(SyncRun(
+            state(ctx)
+                .connector
+                .queue_sync(id, connector::Trigger::Manual)
+                .await?,
+        ))
+    }
+
+    /// Re-reads the whole 365-day retention window of the profile's accounts; earlier
+    /// submissions and their matches stay (duplicates are skipped by LinkedIn id).
+    #[graphql(guard = "RoleGuard(SALESPERSON)")]
+    async fn reset_synchronization(&self, ctx: &Context<'_>, profile_id: ID) -> Result<SyncRun> {
+        let id = parse_id(&profile_id, "LinkedIn user profile")?;
+        Ok(SyncRun(state(ctx).connector.reset(id).await?))
     }
 }

@@ -255,6 +255,14 @@ impl LinkedInQuery {
     }
 
     #[graphql(guard = "RoleGuard(LEAD_USERS)")]
+    async fn sync_run(&self, ctx: &Context<'_>, id: ID) -> Result<SyncRun> {
+        let id = parse_id(&id, "sync run")?;
+        Ok(SyncRun(
+            crate::service::connector::get_run(&state(ctx).db, id).await?,
+        ))
+    }
+
+    #[graphql(guard = "RoleGuard(LEAD_USERS)")]
     async fn linked_in_campaigns(&self, ctx: &Context<'_>) -> Result<Vec<Campaign>> {
         Ok(linkedin::list_campaigns(&state(ctx).db)
             .await?

@@ -977,3 +977,77 @@ impl StrategyPreview {
         &self.0.explanation
     }
 }
+
+// ------------------------------------------------------------------ sync
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::SyncRunStatus")]
+pub enum SyncRunStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+pub struct SyncRun(pub entity::sync_run::Model);
+
+#[Object]
+impl SyncRun {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn status(&self) -> Result<SyncRunStatus> {
+        Ok(stored::<domain::SyncRunStatus, SyncRunStatus>(
+            &self.0.status,
+        )?)
+    }
+    /// MANUAL, SCHEDULED, RESET or AUTHORIZATION.
+    async fn trigger(&self) -> &str {
+        &self.0.trigger
+    }
+    async fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.0.started_at
+    }
+    async fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.0.finished_at
+    }
+    /// Lead responses read from LinkedIn.
+    async fn submissions_fetched(&self) -> i32 {
+        self.0.submissions_fetched
+    }
+    async fn submissions_created(&self) -> i32 {
+        self.0.submissions_created
+    }
+    async fn duplicates_skipped(&self) -> i32 {
+        self.0.duplicates_skipped
+    }
+    async fn leads_created(&self) -> i32 {
+        self.0.leads_created
+    }
+    async fn leads_updated(&self) -> i32 {
+        self.0.leads_updated
+    }
+    async fn failed(&self) -> i32 {
+        self.0.failed
+    }
+    /// Why the run failed.
+    async fn error(&self) -> Option<&str> {
+        self.0.error.as_deref()
+    }
+    async fn profile(&self, ctx: &Context<'_>) -> Result<Option<LinkedInUserProfile>> {
+        let Some(key) = self.0.profile_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)
+            .profile
+            .load_one(key)
+            .await?
+            .map(LinkedInUserProfile))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct AuthorizationPayload {
+    /// Open this LinkedIn URL; LinkedIn redirects back to leadsync's OAuth callback.
+    pub authorization_url: String,
+}

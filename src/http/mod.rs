@@ -16,6 +16,8 @@ use axum::{
 };
 use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
 
+pub mod linkedin;
+
 use crate::{AppState, service::users};
 
 /// The largest request body accepted (bytes).
@@ -25,6 +27,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphql/ws", get(graphql_ws))
+        .route("/oauth/linkedin/callback", get(linkedin::oauth_callback))
+        .route(
+            "/webhooks/linkedin",
+            get(linkedin::webhook_challenge).post(linkedin::webhook),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

@@ -48,6 +48,9 @@ pub struct IngestRequest {
     pub responses: Vec<Json>,
     /// The LinkedIn user profile whose sync pulled these responses.
     pub profile_id: Option<i64>,
+    /// The sync cursor this batch completes: (ad account row id, epoch ms). It advances in the
+    /// same transaction that stores the batch, so a crash never skips or doubles a lead.
+    pub cursor: Option<(i64, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +152,9 @@ pub async fn ingest(
         }
     }
     if parsed.is_empty() {
+        if let Some((account, ms)) = request.cursor {
+            advance_cursor(db, account, ms).await?;
+        }
         return Ok(report);
     }
 
@@ -187,6 +193,9 @@ pub async fn ingest(
         }
     });
     if parsed.is_empty() {
+        if let Some((account, ms)) = request.cursor {
+            advance_cursor(db, account, ms).await?;
+        }
         return Ok(report);
     }
 
@@ -405,6 +414,9 @@ pub async fn ingest(
             }
         }
     }
+    if let Some((account, ms)) = request.cursor {
+        advance_cursor(&txn, account, ms).await?;
+    }
     txn.commit().await?;
 
     let mut stored: Vec<(usize, i64)> = prepared
@@ -430,6 +442,22 @@ pub async fn ingest(
         "ingested LinkedIn responses"
     );
     Ok(report)
+}
+
+/// Moves an account's sync cursor forward (never back).
+pub async fn advance_cursor(db: &impl ConnectionTrait, account_id: i64, ms: i64) -> AppResult<()> {
+    use linkedin_account::Column as A;
+    linkedin_account::Entity::update_many()
+        .col_expr(A::SyncCursorMs, Expr::value(ms))
+        .filter(A::Id.eq(account_id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(A::SyncCursorMs.is_null())
+                .add(A::SyncCursorMs.lt(ms)),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 enum Outcome {

@@ -473,6 +473,52 @@ pub async fn erase_lead(
     Ok((existing, submissions.len()))
 }
 
+/// Erases what leadsync holds of one LinkedIn response (LinkedIn said it was deleted): the
+/// submission and its answers, remembered by a tombstone; its lead too when nothing else is left
+/// of it, otherwise the lead's submission count drops.
+pub async fn erase_response(db: &DatabaseConnection, linkedin_id: &str) -> AppResult<bool> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    entity::erased_response::Entity::insert(entity::erased_response::ActiveModel {
+        id: sea_orm::ActiveValue::NotSet,
+        linkedin_response_id: Set(linkedin_id.to_owned()),
+        erased_at: Set(Utc::now()),
+        erased_by_user_id: Set(None),
+    })
+    .on_conflict_do_nothing_on([entity::erased_response::Column::LinkedinResponseId])
+    .exec_without_returning(&txn)
+    .await?;
+    let Some(submission) = form_submission::Entity::find()
+        .filter(form_submission::Column::LinkedinId.eq(linkedin_id))
+        .one(&txn)
+        .await?
+    else {
+        txn.commit().await?;
+        return Ok(false);
+    };
+    form_submission::Entity::delete_by_id(submission.id)
+        .exec(&txn)
+        .await?;
+    if let Some(lead_id) = submission.lead_id
+        && let Some(lead) = lead::Entity::find_by_id(lead_id).one(&txn).await?
+    {
+        let others = form_submission::Entity::find()
+            .filter(form_submission::Column::LeadId.eq(lead_id))
+            .count(&txn)
+            .await?;
+        if others == 0 && lead.source == LeadSource::LinkedinSponsoredContent.as_str() {
+            lead::Entity::delete_by_id(lead_id).exec(&txn).await?;
+        } else {
+            let mut active: lead::ActiveModel = lead.into();
+            active.submission_count = Set(others as i32);
+            active.update(&txn).await?;
+        }
+    }
+    txn.commit().await?;
+    tracing::info!(response = linkedin_id, "erased a response LinkedIn deleted");
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -195,3 +195,25 @@ pub async fn list_submissions(
         encode_cursor(Some(s.submitted_at.to_rfc3339()), s.id)
     }))
 }
+
+pub async fn update_account(
+    db: &DatabaseConnection,
+    id: i64,
+    enabled_for_sync: Option<bool>,
+) -> AppResult<linkedin_account::Model> {
+    let account = linkedin_account::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("LinkedIn account", id))?;
+    let mut model: linkedin_account::ActiveModel = account.into();
+    if let Some(enabled) = enabled_for_sync {
+        model.enabled_for_sync = Set(enabled);
+        if !enabled {
+            model.sync_status = Set(crate::domain::AccountSyncStatus::NotSyncing.as_str().into());
+        } else {
+            model.sync_status = Set(crate::domain::AccountSyncStatus::Pending.as_str().into());
+        }
+    }
+    model.updated_at = Set(Utc::now());
+    Ok(model.update(db).await?)
+}

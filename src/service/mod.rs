@@ -2,7 +2,9 @@
 
 pub mod batch;
 pub mod configuration;
+pub mod connector;
 pub mod ingest;
+pub mod insight;
 pub mod leads;
 pub mod linkedin;
 pub mod mappings;
@@ -11,3 +13,4 @@ pub mod paging;
 pub mod preview;
 pub mod strategies;
 pub mod users;
+pub mod webhooks;

@@ -119,6 +119,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn new() -> Self {
+        Self::with_config(|_| {}).await
+    }
+
+    /// A test app whose configuration `configure` adjusts (LinkedIn settings, public URL).
+    pub async fn with_config(configure: impl FnOnce(&mut Config)) -> Self {
         let test_db = TestDb::new().await;
         let mut db = leadsync::db::connect(&test_db.url).await.expect("connect");
         leadsync::db::migrate(&db, &test_db.url)
@@ -129,7 +134,12 @@ impl TestApp {
         db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        let state = AppState::with_db(db.clone(), Config::for_database(&test_db.url));
+        let mut config = Config::for_database(&test_db.url);
+        config.secret_key = Some(leadsync::config::Secret::new(hex::encode(rand::random::<
+            [u8; 32],
+        >())));
+        configure(&mut config);
+        let state = AppState::with_db(db.clone(), config).expect("state");
         let router = leadsync::app(state.clone());
         TestApp {
             state,

@@ -1,11 +1,14 @@
 //! Black-box tests through the HTTP router against a real database.
 
 mod common;
+mod connector;
 mod identity;
 mod ingest;
+mod insight;
 mod leads;
 mod linkedin_reads;
 mod matching;
 mod roles;
+mod sandbox;
 mod schema;
 mod server;

@@ -1,0 +1,175 @@
+//! LinkedIn's calls into leadsync: the OAuth redirect back, and lead notifications (webhooks).
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{Html, IntoResponse, Response},
+};
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::{AppState, service::webhooks};
+
+#[derive(Deserialize)]
+pub struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(ok: bool, message: &str) -> String {
+    let title = if ok {
+        "LinkedIn connected"
+    } else {
+        "LinkedIn not connected"
+    };
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;color:#1d2226}}\
+         h1{{color:{color}}}</style></head><body><h1>{title}</h1><p>{}</p><p><a href=\"/\">Back to leadsync</a></p></body></html>",
+        escape(message),
+        color = if ok { "#0a66c2" } else { "#b24020" },
+    )
+}
+
+pub async fn oauth_callback(
+    State(state): State<AppState>,
+    Query(params): Query<CallbackParams>,
+) -> Response {
+    let result = state
+        .connector
+        .complete_authorization(
+            params.state.as_deref(),
+            params.code.as_deref(),
+            params.error.as_deref(),
+            params.error_description.as_deref(),
+        )
+        .await;
+    match result {
+        Ok((true, message)) => Html(page(true, &message)).into_response(),
+        Ok((false, message)) => {
+            (StatusCode::BAD_REQUEST, Html(page(false, &message))).into_response()
+        }
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Html(page(false, e.message())),
+        )
+            .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ChallengeParams {
+    #[serde(rename = "challengeCode")]
+    challenge_code: String,
+}
+
+fn hmac_hex(secret: &str, message: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(message);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// LinkedIn validates the webhook URL: answer hex(HMAC-SHA256(client secret, challengeCode)).
+pub async fn webhook_challenge(
+    State(state): State<AppState>,
+    Query(params): Query<ChallengeParams>,
+) -> Response {
+    let Some(secret) = state.connector.webhook_secret() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "LinkedIn is not configured",
+        )
+            .into_response();
+    };
+    Json(json!({
+        "challengeCode": params.challenge_code,
+        "challengeResponse": hmac_hex(secret, params.challenge_code.as_bytes()),
+    }))
+    .into_response()
+}
+
+/// Whether `X-LI-Signature` signs `body`: over `hmacsha256=` + body (LinkedIn's text) or the body
+/// alone; the header may carry the `hmacsha256=` prefix. Compared in constant time.
+pub fn signature_valid(secret: &str, body: &[u8], header: &str) -> bool {
+    let given = header.trim();
+    let given = given
+        .strip_prefix("hmacsha256=")
+        .unwrap_or(given)
+        .to_ascii_lowercase();
+    let mut prefixed = b"hmacsha256=".to_vec();
+    prefixed.extend_from_slice(body);
+    [hmac_hex(secret, &prefixed), hmac_hex(secret, body)]
+        .iter()
+        .any(|expected| bool::from(expected.as_bytes().ct_eq(given.as_bytes())))
+}
+
+/// The largest notification accepted.
+pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
+
+pub async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(secret) = state.connector.webhook_secret() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "LinkedIn is not configured",
+        )
+            .into_response();
+    };
+    if body.len() > MAX_WEBHOOK_BYTES {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    // Verify before parsing anything.
+    let signature = headers
+        .get("x-li-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !signature_valid(secret, &body, signature) {
+        tracing::warn!("rejected a lead notification with a bad signature");
+        return (StatusCode::UNAUTHORIZED, "invalid X-LI-Signature").into_response();
+    }
+    let Ok(notification) = serde_json::from_slice::<Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "the notification is not JSON").into_response();
+    };
+    match webhooks::receive(&state.db, &state.connector, &notification, &body).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) if e.code() == "BAD_USER_INPUT" => {
+            (StatusCode::BAD_REQUEST, e.message().to_owned()).into_response()
+        }
+        // LinkedIn retries; the scheduled sync catches up too.
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_signature_forms_verify_and_others_fail() {
+        let body = br#"{"leadAction":"CREATED"}"#;
+        let mut prefixed = b"hmacsha256=".to_vec();
+        prefixed.extend_from_slice(body);
+        assert!(signature_valid("s", body, &hmac_hex("s", &prefixed)));
+        assert!(signature_valid("s", body, &hmac_hex("s", body)));
+        assert!(signature_valid(
+            "s",
+            body,
+            &format!("hmacsha256={}", hmac_hex("s", body))
+        ));
+        assert!(!signature_valid("s", body, &hmac_hex("other", body)));
+        assert!(!signature_valid("s", body, ""));
+    }
+}

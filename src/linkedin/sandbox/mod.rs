@@ -1,0 +1,490 @@
+//! Our LinkedIn sandbox: a real HTTP server that behaves like LinkedIn's OAuth 2.0 (three-legged,
+//! with PKCE and refresh tokens) and Marketing API (Lead Sync), as `linkedin-api.md` describes
+//! them. Tests and the demo run the real client against it; the control methods bend it into the
+//! situations LinkedIn produces (expired and revoked tokens, throttling, outages, truncated
+//! bodies, late leads, deletions, webhooks), and the ground-truth methods say what a correct sync
+//! must end up with.
+//!
+//! Routes (see `router`): `GET /oauth/v2/authorization`, `POST /oauth/v2/accessToken`, and
+//! `/rest/...` (ad accounts, organization ACLs, campaigns, lead forms, lead form responses, lead
+//! notifications).
+
+mod api;
+mod data;
+mod oauth;
+mod webhooks;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard},
+    time::Duration,
+};
+
+use anyhow::Context;
+use axum::{
+    Router,
+    routing::{any, get, post},
+};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde_json::Value;
+
+use data::World;
+
+/// How the sandbox is set up. Everything LinkedIn leaves open is a setting here.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    pub seed: u64,
+    pub client_id: String,
+    pub client_secret: String,
+    /// The registered redirect URI; None accepts any redirect_uri (the code is still bound to it).
+    pub redirect_uri: Option<String>,
+    /// Ad accounts the member can use (default 2), plus one account whose organization the member
+    /// has no approved role on (403 on its lead calls).
+    pub accounts: usize,
+    /// Leads generated per account over the past 400 days (default 120).
+    pub leads_per_account: usize,
+    /// LinkedIn-Version values accepted (default ["202405", "202411", "202505"]); others get 426
+    /// NONEXISTENT_VERSION.
+    pub accepted_versions: Vec<String>,
+    /// Scope separator in token responses: "," (LinkedIn's documented form) or " ".
+    pub scope_separator: String,
+    /// Leave `paging.total` out of lead/form collections (LinkedIn sometimes does).
+    pub omit_total: bool,
+    /// Access token lifetime in seconds (default 5_184_000) and refresh token lifetime (default
+    /// 31_536_000).
+    pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            client_id: "sandbox-client".into(),
+            client_secret: "sandbox-secret".into(),
+            redirect_uri: None,
+            accounts: 2,
+            leads_per_account: 120,
+            accepted_versions: vec!["202405".into(), "202411".into(), "202505".into()],
+            scope_separator: ",".into(),
+            omit_total: false,
+            access_token_ttl: 5_184_000,
+            refresh_token_ttl: 31_536_000,
+        }
+    }
+}
+
+/// Failures injected into `/rest` calls (never into OAuth), after the header and token checks.
+#[derive(Debug, Clone)]
+pub struct Faults {
+    /// Share of `/rest` calls that fail, 0 to 1.
+    pub rate: f64,
+    /// Drawn uniformly per failing call; empty means Throttle, ServerError and Unavailable.
+    pub kinds: Vec<FaultKind>,
+    /// Seeds the draw, so a run with the same calls fails the same way.
+    pub seed: u64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            rate: 0.0,
+            kinds: Vec::new(),
+            seed: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// 429 with LinkedIn's JSON body and no Retry-After.
+    Throttle,
+    /// 500.
+    ServerError,
+    /// 503.
+    Unavailable,
+    /// Sleeps, then answers normally.
+    Slow(Duration),
+    /// 200 with the JSON body cut in half.
+    Truncated,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookAction {
+    Created,
+    Deleted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookMode {
+    /// `X-LI-Signature = hex(HMAC-SHA256(client secret, "hmacsha256=" + body))`.
+    Signed,
+    /// HMAC over the plain body.
+    SignedPlain,
+    /// A wrong signature.
+    Forged,
+    /// The same notification (same id, Signed) sent twice; the second status is returned.
+    Twice,
+}
+
+/// What the sandbox has seen, for assertions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SandboxStats {
+    /// Every request under `/rest`, whatever its outcome.
+    pub rest_calls: u64,
+    /// `/rest` responses by HTTP status.
+    pub by_status: HashMap<u16, u64>,
+    /// Requests to the token endpoint.
+    pub token_calls: u64,
+    /// Requests to the authorization page.
+    pub authorize_calls: u64,
+    pub faults_injected: u64,
+    /// Webhook notifications POSTed (both from `send_webhook` and fired by lead changes).
+    pub webhooks_sent: u64,
+}
+
+/// One ad account as the sandbox knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountTruth {
+    /// LinkedIn's numeric id.
+    pub id: String,
+    pub name: String,
+    /// The member has no approved role on its organization: its lead calls answer 403.
+    pub forbidden: bool,
+}
+
+/// The sandbox; cheap to clone (shared state).
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SandboxConfig,
+    base_url: Mutex<Option<String>>,
+    /// For webhook deliveries: no redirects, bounded time.
+    http: reqwest::Client,
+    state: Mutex<State>,
+}
+
+struct State {
+    world: World,
+    oauth: oauth::OAuthState,
+    refuse_authorizations: bool,
+    faults: Option<(Faults, StdRng)>,
+    stats: SandboxStats,
+    subscriptions: Vec<webhooks::Subscription>,
+    next_subscription: u64,
+}
+
+/// Milliseconds since the epoch, as LinkedIn's API counts time.
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Sandbox {
+    /// Generates the seeded data; nothing listens until `start` (or until `router` is served).
+    pub fn new(config: SandboxConfig) -> Self {
+        let world = World::generate(&config, now_ms());
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        let state = State {
+            world,
+            oauth: oauth::OAuthState::default(),
+            refuse_authorizations: false,
+            faults: None,
+            stats: SandboxStats::default(),
+            subscriptions: Vec::new(),
+            next_subscription: 7_000,
+        };
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                base_url: Mutex::new(None),
+                http,
+                state: Mutex::new(state),
+            }),
+        }
+    }
+
+    /// All routes: OAuth at `/oauth/v2/...`, the API under `/rest`.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/oauth/v2/authorization", get(oauth::authorize))
+            .route("/oauth/v2/accessToken", post(oauth::access_token))
+            // One entry point for the API: it checks headers, applies the method override and
+            // faults, then dispatches on path and method itself.
+            .route("/rest", any(api::rest))
+            .route("/rest/{*path}", any(api::rest))
+            .with_state(self.clone())
+    }
+
+    /// Binds `addr` (e.g. "127.0.0.1:0"), serves in a spawned task, returns the bound base URL
+    /// like "http://127.0.0.1:PORT".
+    pub async fn start(&self, addr: &str) -> anyhow::Result<String> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the LinkedIn sandbox to {addr}"))?;
+        let mut local = listener.local_addr()?;
+        // A wildcard bind is reachable on loopback; clients cannot dial 0.0.0.0.
+        if local.ip().is_unspecified() {
+            local.set_ip(if local.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+        }
+        let base = format!("http://{local}");
+        *self
+            .inner
+            .base_url
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(base.clone());
+        let router = self.router();
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::warn!(%error, "LinkedIn sandbox stopped");
+            }
+        });
+        Ok(base)
+    }
+
+    fn base(&self) -> String {
+        self.inner
+            .base_url
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_default()
+    }
+
+    /// `{base}/oauth/v2/authorization` (valid after `start`).
+    pub fn auth_url(&self) -> String {
+        format!("{}/oauth/v2/authorization", self.base())
+    }
+
+    /// `{base}/oauth/v2/accessToken`.
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth/v2/accessToken", self.base())
+    }
+
+    /// `{base}/rest`.
+    pub fn api_url(&self) -> String {
+        format!("{}/rest", self.base())
+    }
+
+    pub fn config(&self) -> &SandboxConfig {
+        &self.inner.config
+    }
+
+    /// The state lock. Never held across an await; a panic while holding it cannot leave the
+    /// data half-written in a way that matters to a sandbox, so poisoning is ignored.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    // ------------------------------------------------------------------ control
+
+    /// While set, the authorization page redirects with `error=user_cancelled_authorize`.
+    pub fn refuse_authorizations(&self, refuse: bool) {
+        self.lock().refuse_authorizations = refuse;
+    }
+
+    /// New responses submitted now; returns their ids and notifies (CREATED, Signed) every
+    /// webhook subscribed to the account. An unknown account gets nothing.
+    pub fn add_leads(&self, account_id: &str, n: usize) -> Vec<String> {
+        let now = now_ms();
+        let mut state = self.lock();
+        let ids = state.world.add_leads(account_id, n, now);
+        let deliveries = ids
+            .iter()
+            .flat_map(|id| self.deliveries(&state, WebhookAction::Created, id, now))
+            .collect();
+        drop(state);
+        self.fire(deliveries);
+        ids
+    }
+
+    /// Removes a response and notifies (DELETED, Signed) every webhook subscribed to its account.
+    pub fn delete_lead(&self, response_id: &str) {
+        let now = now_ms();
+        let mut state = self.lock();
+        if state.world.delete_lead(response_id).is_none() {
+            return;
+        }
+        let deliveries = self.deliveries(&state, WebhookAction::Deleted, response_id, now);
+        drop(state);
+        self.fire(deliveries);
+    }
+
+    /// Every access token issued so far answers 401 65602 EXPIRED_ACCESS_TOKEN; refresh works.
+    pub fn expire_access_tokens(&self) {
+        self.lock().oauth.expire_all();
+    }
+
+    /// Access tokens answer 401 65601 REVOKED_ACCESS_TOKEN and refresh tokens are invalid.
+    pub fn revoke_tokens(&self) {
+        self.lock().oauth.revoke_all();
+    }
+
+    /// Replaces the fault plan (and restarts its random sequence from `faults.seed`).
+    pub fn set_faults(&self, faults: Faults) {
+        let rng = StdRng::seed_from_u64(faults.seed);
+        self.lock().faults = Some((faults, rng));
+    }
+
+    pub fn stats(&self) -> SandboxStats {
+        self.lock().stats.clone()
+    }
+
+    // ------------------------------------------------------------------ ground truth
+
+    /// The member's ad accounts, the forbidden one last.
+    pub fn accounts(&self) -> Vec<AccountTruth> {
+        self.lock()
+            .world
+            .accounts
+            .iter()
+            .map(|a| AccountTruth {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                forbidden: a.forbidden,
+            })
+            .collect()
+    }
+
+    /// Every lead response LinkedIn would return for the account now: within the 365-day
+    /// retention, test leads included, as LinkedIn JSON elements, in API order.
+    pub fn responses(&self, account_id: &str) -> Vec<Value> {
+        let now = now_ms();
+        self.lock()
+            .world
+            .responses(account_id, now)
+            .map(|l| l.json.clone())
+            .collect()
+    }
+
+    /// The account's `leadForms` elements.
+    pub fn forms(&self, account_id: &str) -> Vec<Value> {
+        self.lock()
+            .world
+            .account(account_id)
+            .map(|a| a.forms.iter().map(|f| f.json.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// `(id, webhook url, account URN)` of every lead notification subscription.
+    pub fn webhook_subscriptions(&self) -> Vec<(String, String, String)> {
+        self.lock()
+            .subscriptions
+            .iter()
+            .map(|s| (s.id.clone(), s.webhook.clone(), s.owner.clone()))
+            .collect()
+    }
+
+    /// Sends one notification about `response_id` (live or deleted) to `url` now and returns the
+    /// HTTP status our server answered.
+    pub async fn send_webhook(
+        &self,
+        url: &str,
+        action: WebhookAction,
+        response_id: &str,
+        mode: WebhookMode,
+    ) -> anyhow::Result<u16> {
+        let body = {
+            let state = self.lock();
+            let lead = state
+                .world
+                .any_lead(response_id)
+                .with_context(|| format!("the sandbox has no lead response {response_id:?}"))?;
+            webhooks::notification(action, lead, now_ms())
+        };
+        let secret = &self.inner.config.client_secret;
+        let signature = webhooks::signature(secret, &body, mode);
+        let times = if mode == WebhookMode::Twice { 2 } else { 1 };
+        let mut status = 0;
+        for _ in 0..times {
+            status = webhooks::deliver(&self.inner.http, url, &body, &signature).await?;
+            self.lock().stats.webhooks_sent += 1;
+        }
+        Ok(status)
+    }
+
+    /// Validates a webhook URL the way LinkedIn does before it delivers to it: `GET
+    /// {url}?challengeCode=..` must answer 200 JSON with the same `challengeCode` and
+    /// `challengeResponse = hex(HMAC-SHA256(client secret, challengeCode))` within 3 seconds.
+    pub async fn validate_webhook(&self, url: &str) -> anyhow::Result<bool> {
+        webhooks::challenge(&self.inner.http, url, &self.inner.config.client_secret).await
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// `(url, body)` of the notifications a lead change sends, one per subscription on its account.
+    fn deliveries(
+        &self,
+        state: &State,
+        action: WebhookAction,
+        response_id: &str,
+        now: i64,
+    ) -> Vec<(String, String)> {
+        let Some(lead) = state.world.any_lead(response_id) else {
+            return Vec::new();
+        };
+        let owner = format!("urn:li:sponsoredAccount:{}", lead.account_id);
+        state
+            .subscriptions
+            .iter()
+            .filter(|s| s.owner == owner)
+            .map(|s| (s.webhook.clone(), webhooks::notification(action, lead, now)))
+            .collect()
+    }
+
+    /// Delivers in the background (Signed), ignoring failures, as LinkedIn does. Without a Tokio
+    /// runtime (a plain unit test) there is nobody to deliver and nothing is sent.
+    fn fire(&self, deliveries: Vec<(String, String)>) {
+        if deliveries.is_empty() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::debug!("no Tokio runtime: lead notifications not delivered");
+            return;
+        };
+        let sandbox = self.clone();
+        runtime.spawn(async move {
+            let secret = sandbox.inner.config.client_secret.clone();
+            for (url, body) in deliveries {
+                let signature = webhooks::signature(&secret, &body, WebhookMode::Signed);
+                let outcome = webhooks::deliver(&sandbox.inner.http, &url, &body, &signature).await;
+                sandbox.lock().stats.webhooks_sent += 1;
+                if let Err(error) = outcome {
+                    tracing::debug!(%url, %error, "lead notification not delivered");
+                }
+            }
+        });
+    }
+
+    /// Draws whether this `/rest` call fails, and how.
+    fn roll_fault(&self) -> Option<FaultKind> {
+        let mut state = self.lock();
+        let (faults, rng) = state.faults.as_mut()?;
+        if faults.rate <= 0.0 || rng.random::<f64>() >= faults.rate {
+            return None;
+        }
+        const DEFAULT_KINDS: [FaultKind; 3] = [
+            FaultKind::Throttle,
+            FaultKind::ServerError,
+            FaultKind::Unavailable,
+        ];
+        let kinds: &[FaultKind] = if faults.kinds.is_empty() {
+            &DEFAULT_KINDS
+        } else {
+            &faults.kinds
+        };
+        let kind = kinds[rng.random_range(0..kinds.len())];
+        state.stats.faults_injected += 1;
+        Some(kind)
+    }
+}

@@ -1,0 +1,1452 @@
+//! The LinkedIn connector: authorization (OAuth 2.0 with PKCE), token health, discovery of ad
+//! accounts, campaigns and forms, and the sync of lead responses into the pipeline — scheduled,
+//! on demand, and by webhook.
+//!
+//! Nothing lost, nothing doubled: an account's cursor advances only in the transaction that
+//! stores the page it covers; responses are keyed by LinkedIn id; an account is synced by one run
+//! at a time through a lease in the database, which expires if its holder dies.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use entity::{
+    linkedin_account, linkedin_campaign, linkedin_profile, linkedin_profile_account, oauth_state,
+    sync_run,
+};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::NotSet,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    sea_query::{Expr, OnConflict},
+};
+use serde_json::{Value, json};
+
+use crate::{
+    crypto::TokenCipher,
+    domain::{AccountSyncStatus, AuthorizationStatus, ProfileSyncStatus, SyncRunStatus},
+    error::{AppError, AppResult},
+    events::EventBus,
+    linkedin::{
+        client::{ApiError, LinkedInClient, OAuthError},
+        model,
+    },
+    service::ingest::{self, IngestReport, IngestRequest},
+};
+
+/// LinkedIn keeps leads for 365 days.
+const RETENTION_MS: i64 = 365 * 24 * 3600 * 1000;
+/// Later pulls re-read this much before the cursor, for late-arriving leads.
+const OVERLAP_MS: i64 = 15 * 60 * 1000;
+/// Refresh an access token this long before it expires.
+const REFRESH_AHEAD: chrono::Duration = chrono::Duration::minutes(10);
+const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+const STATE_TTL: chrono::Duration = chrono::Duration::minutes(30);
+const PAGE_SIZE: u64 = 100;
+
+#[derive(Clone)]
+pub struct Connector {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: DatabaseConnection,
+    client: Option<LinkedInClient>,
+    cipher: TokenCipher,
+    bus: EventBus,
+    instance: String,
+    /// Where LinkedIn's lead notifications should go, when webhooks are on.
+    webhook_url: Option<String>,
+    client_secret: String,
+    api_version: String,
+    /// Profiles with a run in progress in this instance.
+    running: Mutex<HashSet<i64>>,
+}
+
+/// Why a sync stopped.
+#[derive(Debug)]
+enum SyncFail {
+    /// The profile cannot sync until a person authorizes it again (already recorded on it).
+    Expired(String),
+    Failed(String),
+}
+
+#[derive(Default, Debug, Clone)]
+pub struct RunCounts {
+    pub fetched: i32,
+    pub created: i32,
+    pub duplicates: i32,
+    pub leads_created: i32,
+    pub leads_updated: i32,
+    pub failed: i32,
+}
+
+impl RunCounts {
+    fn add(&mut self, fetched: usize, r: &IngestReport) {
+        self.fetched += fetched as i32;
+        self.created += r.submissions_created;
+        self.duplicates += r.duplicates_skipped + r.erased_skipped;
+        self.leads_created += r.leads_created;
+        self.leads_updated += r.leads_updated;
+        self.failed += r.failed;
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    Manual,
+    Scheduled,
+    Reset,
+    Authorization,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "MANUAL",
+            Trigger::Scheduled => "SCHEDULED",
+            Trigger::Reset => "RESET",
+            Trigger::Authorization => "AUTHORIZATION",
+        }
+    }
+}
+
+pub struct ConnectorOptions {
+    pub client: Option<LinkedInClient>,
+    pub key: [u8; 32],
+    pub webhook_url: Option<String>,
+}
+
+fn not_configured() -> AppError {
+    AppError::conflict(
+        "LinkedIn is not configured: set LINKEDIN_CLIENT_ID and LINKEDIN_CLIENT_SECRET",
+    )
+}
+
+fn random_token(bytes: usize) -> String {
+    let data: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+}
+
+impl Connector {
+    pub fn new(db: DatabaseConnection, bus: EventBus, options: ConnectorOptions) -> Self {
+        let (client_secret, api_version) = options
+            .client
+            .as_ref()
+            .map(|c| {
+                (
+                    c.settings().client_secret.clone(),
+                    c.settings().api_version.clone(),
+                )
+            })
+            .unwrap_or_default();
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                client: options.client,
+                cipher: TokenCipher::new(&options.key),
+                bus,
+                instance: random_token(9),
+                webhook_url: options.webhook_url,
+                client_secret,
+                api_version,
+                running: Mutex::new(HashSet::new()),
+            }),
+        }
+    }
+
+    pub fn bus(&self) -> &EventBus {
+        &self.inner.bus
+    }
+
+    fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
+    fn client(&self) -> AppResult<&LinkedInClient> {
+        self.inner.client.as_ref().ok_or_else(not_configured)
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.inner.client.is_some()
+    }
+
+    /// The client secret signs LinkedIn's webhook calls.
+    pub fn webhook_secret(&self) -> Option<&str> {
+        self.is_configured()
+            .then_some(self.inner.client_secret.as_str())
+            .filter(|s| !s.is_empty())
+    }
+
+    // ------------------------------------------------------------------ authorization
+
+    /// The LinkedIn URL a person opens to authorize `profile_id`, with a single-use state bound
+    /// to the profile and a PKCE challenge.
+    pub async fn authorization_url(
+        &self,
+        profile_id: i64,
+        user_id: Option<i64>,
+    ) -> AppResult<String> {
+        let client = self.client()?;
+        let profile = profile(self.db(), profile_id).await?;
+        let (challenge, verifier) = LinkedInClient::new_pkce();
+        let state = random_token(32);
+        let now = Utc::now();
+        oauth_state::ActiveModel {
+            id: NotSet,
+            state: Set(state.clone()),
+            profile_id: Set(profile.id),
+            pkce_verifier: Set(self.inner.cipher.encrypt(&verifier)),
+            created_by_user_id: Set(user_id),
+            expires_at: Set(now + STATE_TTL),
+            used_at: Set(None),
+            created_at: Set(now),
+        }
+        .insert(self.db())
+        .await?;
+        if profile.authorization_status != AuthorizationStatus::NotAuthorized.as_str() {
+            update_profile(self.db(), profile.id, |p| {
+                p.authorization_status = Set(AuthorizationStatus::Reauthorizing.as_str().into());
+            })
+            .await?;
+        }
+        Ok(client.authorization_url(&state, challenge))
+    }
+
+    /// Handles LinkedIn's redirect back. Returns (success, message for the person).
+    pub async fn complete_authorization(
+        &self,
+        state: Option<&str>,
+        code: Option<&str>,
+        error: Option<&str>,
+        error_description: Option<&str>,
+    ) -> AppResult<(bool, String)> {
+        let client = self.client()?;
+        let Some(state) = state else {
+            return Ok((
+                false,
+                "The authorization response has no state: start again from leadsync.".into(),
+            ));
+        };
+        let Some(row) = oauth_state::Entity::find()
+            .filter(oauth_state::Column::State.eq(state))
+            .one(self.db())
+            .await?
+        else {
+            return Ok((
+                false,
+                "This authorization request is unknown: start again from leadsync.".into(),
+            ));
+        };
+        // Single use: claim the state before anything else.
+        let now = Utc::now();
+        let claimed = oauth_state::Entity::update_many()
+            .col_expr(oauth_state::Column::UsedAt, Expr::value(now))
+            .filter(oauth_state::Column::Id.eq(row.id))
+            .filter(oauth_state::Column::UsedAt.is_null())
+            .exec(self.db())
+            .await?
+            .rows_affected
+            == 1;
+        let fail = |detail: String| async move {
+            self.set_unauthorized(row.profile_id, &detail).await?;
+            Ok::<_, AppError>((false, detail))
+        };
+        if !claimed {
+            return fail(
+                "Authorization failed: this authorization link was already used. Start again."
+                    .into(),
+            )
+            .await;
+        }
+        if row.expires_at < now {
+            return fail(
+                "Authorization failed: the authorization link expired. Start again.".into(),
+            )
+            .await;
+        }
+        if let Some(error) = error {
+            return fail(format!(
+                "LinkedIn authorization was refused ({error}{}).",
+                error_description
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            ))
+            .await;
+        }
+        let Some(code) = code else {
+            return fail("Authorization failed: LinkedIn sent no code.".into()).await;
+        };
+        let verifier = self.inner.cipher.decrypt(&row.pkce_verifier)?;
+        let tokens = match client.exchange_code(code, &verifier).await {
+            Ok(tokens) => tokens,
+            Err(e) => {
+                return fail(format!(
+                    "Authorization failed: LinkedIn refused the code exchange ({e})."
+                ))
+                .await;
+            }
+        };
+        let cipher = &self.inner.cipher;
+        update_profile(self.db(), row.profile_id, |p| {
+            p.authorization_status = Set(AuthorizationStatus::Authorized.as_str().into());
+            p.access_token_enc = Set(Some(cipher.encrypt(&tokens.access_token)));
+            p.refresh_token_enc = Set(tokens.refresh_token.as_deref().map(|t| cipher.encrypt(t)));
+            p.token_expires_at = Set(Some(tokens.expires_at));
+            p.refresh_token_expires_at = Set(tokens.refresh_expires_at);
+            p.scopes = Set(Some(tokens.scopes.join(" ")));
+            p.status_details = Set(Some("Authorized with LinkedIn.".into()));
+        })
+        .await?;
+        tracing::info!(profile_id = row.profile_id, "LinkedIn profile authorized");
+        // Discovery and the first (backfill) sync start at once.
+        self.queue_sync(row.profile_id, Trigger::Authorization)
+            .await?;
+        Ok((true, "LinkedIn is connected: leadsync is discovering your ad accounts and syncing leads. You can close this window.".into()))
+    }
+
+    async fn set_unauthorized(&self, profile_id: i64, detail: &str) -> AppResult<()> {
+        let current = profile(self.db(), profile_id).await?;
+        let detail = detail.to_owned();
+        // A profile that was authorized keeps working with its tokens; a new one stays unauthorized.
+        let status = if current.access_token_enc.is_some()
+            && current.authorization_status != AuthorizationStatus::Expired.as_str()
+        {
+            AuthorizationStatus::Authorized
+        } else if current.access_token_enc.is_some() {
+            AuthorizationStatus::Expired
+        } else {
+            AuthorizationStatus::NotAuthorized
+        };
+        update_profile(self.db(), profile_id, move |p| {
+            p.authorization_status = Set(status.as_str().into());
+            p.status_details = Set(Some(detail));
+        })
+        .await
+    }
+
+    /// A usable access token for the profile: refreshed ahead of expiry (or when `force`d after a
+    /// 401); when refresh is impossible the profile becomes EXPIRED.
+    async fn access_token(&self, profile_id: i64, force: bool) -> Result<String, SyncFail> {
+        let client = self
+            .client()
+            .map_err(|e| SyncFail::Failed(e.message().into()))?;
+        let p = profile(self.db(), profile_id).await.map_err(db_fail)?;
+        if p.authorization_status != AuthorizationStatus::Authorized.as_str() {
+            return Err(SyncFail::Expired(format!(
+                "the profile is {}: authorize it with LinkedIn first",
+                p.authorization_status.to_lowercase().replace('_', " ")
+            )));
+        }
+        let cipher = &self.inner.cipher;
+        let access = p
+            .access_token_enc
+            .as_deref()
+            .map(|t| cipher.decrypt(t))
+            .transpose()
+            .map_err(|_| {
+                SyncFail::Failed("a stored token does not decrypt with LEADSYNC_SECRET_KEY".into())
+            })?;
+        let fresh = p
+            .token_expires_at
+            .is_some_and(|at| at > Utc::now() + REFRESH_AHEAD);
+        if let (Some(access), false) = (access.clone(), force || !fresh) {
+            return Ok(access);
+        }
+        let Some(refresh) = p
+            .refresh_token_enc
+            .as_deref()
+            .and_then(|t| cipher.decrypt(t).ok())
+        else {
+            return Err(self
+                .expire(
+                    profile_id,
+                    "The access token expired and LinkedIn gave no refresh token: authorize again.",
+                )
+                .await);
+        };
+        match client.refresh(&refresh).await {
+            Ok(tokens) => {
+                update_profile(self.db(), profile_id, |m| {
+                    m.access_token_enc = Set(Some(cipher.encrypt(&tokens.access_token)));
+                    if let Some(r) = &tokens.refresh_token {
+                        m.refresh_token_enc = Set(Some(cipher.encrypt(r)));
+                    }
+                    m.token_expires_at = Set(Some(tokens.expires_at));
+                    if tokens.refresh_expires_at.is_some() {
+                        m.refresh_token_expires_at = Set(tokens.refresh_expires_at);
+                    }
+                })
+                .await
+                .map_err(db_fail)?;
+                tracing::info!(profile_id, "refreshed the LinkedIn access token");
+                Ok(tokens.access_token)
+            }
+            Err(OAuthError::Rejected { error, description }) => Err(self
+                .expire(
+                    profile_id,
+                    &format!("LinkedIn refused to refresh the token ({error}: {description}): authorize again."),
+                )
+                .await),
+            Err(e) => Err(SyncFail::Failed(e.to_string())),
+        }
+    }
+
+    async fn expire(&self, profile_id: i64, detail: &str) -> SyncFail {
+        let detail_owned = detail.to_owned();
+        let result = update_profile(self.db(), profile_id, move |p| {
+            p.authorization_status = Set(AuthorizationStatus::Expired.as_str().into());
+            p.sync_status = Set(ProfileSyncStatus::NotSyncing.as_str().into());
+            p.status_details = Set(Some(detail_owned));
+        })
+        .await;
+        if result.is_err() {
+            return SyncFail::Failed("could not record the expired profile".into());
+        }
+        tracing::warn!(profile_id, detail, "LinkedIn profile expired");
+        SyncFail::Expired(detail.to_owned())
+    }
+
+    // ------------------------------------------------------------------ runs
+
+    /// Queues a sync of the profile and starts it; a run already queued or running for the
+    /// profile is returned instead of starting a second one.
+    pub async fn queue_sync(
+        &self,
+        profile_id: i64,
+        trigger: Trigger,
+    ) -> AppResult<sync_run::Model> {
+        self.client()?;
+        profile(self.db(), profile_id).await?;
+        if let Some(active) = sync_run::Entity::find()
+            .filter(sync_run::Column::ProfileId.eq(profile_id))
+            .filter(sync_run::Column::Status.is_in([
+                SyncRunStatus::Queued.as_str(),
+                SyncRunStatus::Running.as_str(),
+            ]))
+            .order_by_desc(sync_run::Column::Id)
+            .one(self.db())
+            .await?
+            && self
+                .inner
+                .running
+                .lock()
+                .expect("lock")
+                .contains(&profile_id)
+        {
+            return Ok(active);
+        }
+        let run = new_run(self.db(), profile_id, trigger).await?;
+        let this = self.clone();
+        let run_id = run.id;
+        tokio::spawn(async move {
+            this.execute(run_id, profile_id, None).await;
+        });
+        Ok(run)
+    }
+
+    /// Runs a sync in the foreground (the CLI and tests); returns the finished run.
+    pub async fn sync_now(&self, profile_id: i64, trigger: Trigger) -> AppResult<sync_run::Model> {
+        self.client()?;
+        profile(self.db(), profile_id).await?;
+        let run = new_run(self.db(), profile_id, trigger).await?;
+        self.execute(run.id, profile_id, None).await;
+        get_run(self.db(), run.id).await
+    }
+
+    /// Forgets the profile's account cursors and re-reads the whole retention window; earlier
+    /// submissions are kept (duplicates are skipped by LinkedIn id).
+    pub async fn reset(&self, profile_id: i64) -> AppResult<sync_run::Model> {
+        let links = linkedin_profile_account::Entity::find()
+            .filter(linkedin_profile_account::Column::ProfileId.eq(profile_id))
+            .all(self.db())
+            .await?;
+        linkedin_account::Entity::update_many()
+            .col_expr(
+                linkedin_account::Column::SyncCursorMs,
+                Expr::value(Option::<i64>::None),
+            )
+            .filter(linkedin_account::Column::Id.is_in(links.iter().map(|l| l.account_id)))
+            .exec(self.db())
+            .await?;
+        self.queue_sync(profile_id, Trigger::Reset).await
+    }
+
+    async fn execute(&self, run_id: i64, profile_id: i64, unsynced_since: Option<DateTime<Utc>>) {
+        if !self.inner.running.lock().expect("lock").insert(profile_id) {
+            let _ = finish_run(
+                self.db(),
+                run_id,
+                &RunCounts::default(),
+                Some("another sync of this profile is running".into()),
+            )
+            .await;
+            return;
+        }
+        // Removes the profile from the running set however this future ends (even dropped).
+        struct Running<'a>(&'a Mutex<HashSet<i64>>, i64);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                if let Ok(mut set) = self.0.lock() {
+                    set.remove(&self.1);
+                }
+            }
+        }
+        let _running = Running(&self.inner.running, profile_id);
+        let _ = sync_run::Entity::update_many()
+            .col_expr(
+                sync_run::Column::Status,
+                Expr::value(SyncRunStatus::Running.as_str()),
+            )
+            .col_expr(sync_run::Column::StartedAt, Expr::value(Utc::now()))
+            .filter(sync_run::Column::Id.eq(run_id))
+            .exec(self.db())
+            .await;
+        let mut counts = RunCounts::default();
+        let result = self
+            .sync_profile(run_id, profile_id, &mut counts, unsynced_since)
+            .await;
+        let error = match result {
+            Ok(()) => None,
+            Err(SyncFail::Expired(why)) | Err(SyncFail::Failed(why)) => Some(why),
+        };
+        if let Some(e) = &error {
+            tracing::warn!(run_id, profile_id, error = %e, "sync failed");
+            let detail = format!("Last sync failed: {e}");
+            let _ = update_profile(self.db(), profile_id, move |p| {
+                p.status_details = Set(Some(detail));
+            })
+            .await;
+        }
+        if let Err(e) = finish_run(self.db(), run_id, &counts, error).await {
+            tracing::error!(run_id, error = ?e, "could not record the end of a sync run");
+        }
+    }
+
+    async fn sync_profile(
+        &self,
+        run_id: i64,
+        profile_id: i64,
+        counts: &mut RunCounts,
+        unsynced_since: Option<DateTime<Utc>>,
+    ) -> Result<(), SyncFail> {
+        let mut token = self.access_token(profile_id, false).await?;
+        let accounts = match self.discover(profile_id, &token).await {
+            Err(ApiError::Unauthorized { .. }) => {
+                token = self.access_token(profile_id, true).await?;
+                self.discover(profile_id, &token).await
+            }
+            other => other,
+        }
+        .map_err(|e| self.api_fail(e))?;
+        let lease_owner = format!("{}:{run_id}", self.inner.instance);
+        for account in accounts {
+            if !account.enabled_for_sync
+                || account.sync_status == AccountSyncStatus::Forbidden.as_str()
+                || unsynced_since
+                    .is_some_and(|since| account.last_sync_at.is_some_and(|at| at >= since))
+            {
+                continue;
+            }
+            if !acquire_lease(self.db(), account.id, &lease_owner)
+                .await
+                .map_err(db_fail)?
+            {
+                tracing::info!(account = %account.linkedin_id, "account is being synced elsewhere");
+                continue;
+            }
+            // Re-read under the lease: another run may have moved the cursor meanwhile.
+            let account = linkedin_account::Entity::find_by_id(account.id)
+                .one(self.db())
+                .await
+                .map_err(|e| db_fail(e.into()))?
+                .unwrap_or(account);
+            let mut result = self
+                .sync_account(profile_id, &token, &account, &lease_owner, counts)
+                .await;
+            if let Err(ApiError::Unauthorized { .. }) = result {
+                // Refresh once, then continue from the committed cursor.
+                match self.access_token(profile_id, true).await {
+                    Ok(t) => {
+                        token = t;
+                        let fresh = linkedin_account::Entity::find_by_id(account.id)
+                            .one(self.db())
+                            .await
+                            .map_err(|e| db_fail(e.into()))?
+                            .unwrap_or(account.clone());
+                        result = self
+                            .sync_account(profile_id, &token, &fresh, &lease_owner, counts)
+                            .await;
+                    }
+                    Err(e) => {
+                        release_lease(self.db(), account.id, &lease_owner)
+                            .await
+                            .ok();
+                        return Err(e);
+                    }
+                }
+            }
+            release_lease(self.db(), account.id, &lease_owner)
+                .await
+                .map_err(db_fail)?;
+            match result {
+                Ok(()) => {}
+                Err(ApiError::Forbidden(m)) => {
+                    set_account_status(
+                        self.db(),
+                        account.id,
+                        AccountSyncStatus::Forbidden,
+                        Some(format!(
+                            "LinkedIn denied access to this account's leads: {m}"
+                        )),
+                    )
+                    .await
+                    .map_err(db_fail)?;
+                }
+                Err(ApiError::Unauthorized { message, .. }) => {
+                    return Err(self
+                        .expire(
+                            profile_id,
+                            &format!(
+                                "LinkedIn keeps refusing the token ({message}): authorize again."
+                            ),
+                        )
+                        .await);
+                }
+                Err(e) => return Err(self.api_fail(e)),
+            }
+        }
+        let now = Utc::now();
+        update_profile(self.db(), profile_id, |p| {
+            p.last_sync_at = Set(Some(now));
+        })
+        .await
+        .map_err(db_fail)?;
+        Ok(())
+    }
+
+    fn api_fail(&self, e: ApiError) -> SyncFail {
+        match e {
+            ApiError::VersionInactive(m) => SyncFail::Failed(format!(
+                "LinkedIn answered 426 ({m}): LINKEDIN_API_VERSION={} is not an active LinkedIn API version; set LINKEDIN_API_VERSION to a current one (YYYYMM)",
+                self.inner.api_version
+            )),
+            other => SyncFail::Failed(other.to_string()),
+        }
+    }
+
+    /// Ad accounts (many-to-many with profiles), page roles, campaigns and forms. Returns the
+    /// profile's accounts as stored.
+    async fn discover(
+        &self,
+        profile_id: i64,
+        token: &str,
+    ) -> Result<Vec<linkedin_account::Model>, ApiError> {
+        let client = self.client().map_err(|e| ApiError::Rejected {
+            status: 0,
+            message: e.message().into(),
+        })?;
+        let db = self.db();
+        let dbe = |e: AppError| ApiError::Rejected {
+            status: 0,
+            message: e.message().into(),
+        };
+        update_profile(db, profile_id, |p| {
+            p.sync_status = Set(ProfileSyncStatus::SyncingAccounts.as_str().into());
+        })
+        .await
+        .map_err(dbe)?;
+        let found = client
+            .all_offset(
+                token,
+                "/adAccounts",
+                &[
+                    ("q", json!("search")),
+                    (
+                        "search",
+                        json!({"status": {"values": ["ACTIVE"]}, "test": false}),
+                    ),
+                ],
+                PAGE_SIZE,
+            )
+            .await?;
+        let acls = client
+            .all_offset(
+                token,
+                "/organizationAcls",
+                &[("q", json!("roleAssignee")), ("state", json!("APPROVED"))],
+                PAGE_SIZE,
+            )
+            .await?;
+        let approved: HashSet<String> = acls
+            .iter()
+            .filter_map(|a| {
+                a.get("organization")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .collect();
+        let member = acls
+            .iter()
+            .find_map(|a| a.get("roleAssignee").and_then(Value::as_str))
+            .map(str::to_owned);
+
+        let now = Utc::now();
+        let mut account_ids = Vec::new();
+        for a in &found {
+            let Some(id) = a
+                .get("id")
+                .map(|v| v.to_string().trim_matches('"').to_owned())
+            else {
+                continue;
+            };
+            let org = a
+                .get("reference")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .or_else(|| {
+                    a.pointer("/referenceInfo/organization/id")
+                        .and_then(Value::as_i64)
+                        .map(|o| format!("urn:li:organization:{o}"))
+                });
+            let forbidden = org.as_ref().is_some_and(|o| !approved.contains(o));
+            let row = upsert_account(db, &id, a, org.clone(), now)
+                .await
+                .map_err(dbe)?;
+            linkedin_profile_account::Entity::insert(linkedin_profile_account::ActiveModel {
+                profile_id: Set(profile_id),
+                account_id: Set(row.id),
+                role: Set(None),
+                created_at: Set(now),
+            })
+            .on_conflict_do_nothing_on([
+                linkedin_profile_account::Column::ProfileId,
+                linkedin_profile_account::Column::AccountId,
+            ])
+            .exec_without_returning(db)
+            .await
+            .map_err(|e| dbe(e.into()))?;
+            account_ids.push(row.id);
+            if forbidden {
+                set_account_status(db, row.id, AccountSyncStatus::Forbidden, Some(format!(
+                    "the LinkedIn member has no approved role on {}: lead calls would be refused",
+                    org.unwrap_or_default()
+                )))
+                .await
+                .map_err(dbe)?;
+                continue;
+            }
+            match self.discover_account(token, &row).await {
+                Ok(0) => set_account_status(
+                    db,
+                    row.id,
+                    AccountSyncStatus::NoFormsAvailable,
+                    Some("no lead gen forms on this account".into()),
+                )
+                .await
+                .map_err(dbe)?,
+                Ok(_) => {
+                    if row.sync_status != AccountSyncStatus::Active.as_str() {
+                        set_account_status(db, row.id, AccountSyncStatus::Pending, None)
+                            .await
+                            .map_err(dbe)?;
+                    }
+                    if row.enabled_for_sync {
+                        self.subscribe_webhook(token, &row).await;
+                    }
+                }
+                Err(ApiError::Forbidden(m)) => {
+                    set_account_status(db, row.id, AccountSyncStatus::Forbidden, Some(m))
+                        .await
+                        .map_err(dbe)?
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // Accounts this member no longer reaches are unlinked from the profile.
+        linkedin_profile_account::Entity::delete_many()
+            .filter(linkedin_profile_account::Column::ProfileId.eq(profile_id))
+            .filter(linkedin_profile_account::Column::AccountId.is_not_in(account_ids.clone()))
+            .exec(db)
+            .await
+            .map_err(|e| dbe(e.into()))?;
+        let status = if account_ids.is_empty() {
+            ProfileSyncStatus::NoAccountsAvailable
+        } else {
+            ProfileSyncStatus::Active
+        };
+        update_profile(db, profile_id, |p| {
+            p.sync_status = Set(status.as_str().into());
+            if member.is_some() {
+                p.linkedin_member_urn = Set(member.clone());
+            }
+        })
+        .await
+        .map_err(dbe)?;
+        linkedin_account::Entity::find()
+            .filter(linkedin_account::Column::Id.is_in(account_ids))
+            .order_by_asc(linkedin_account::Column::Id)
+            .all(db)
+            .await
+            .map_err(|e| dbe(e.into()))
+    }
+
+    /// Campaigns and forms of one account; returns how many forms it has.
+    async fn discover_account(
+        &self,
+        token: &str,
+        account: &linkedin_account::Model,
+    ) -> Result<usize, ApiError> {
+        let client = self.client().map_err(|e| ApiError::Rejected {
+            status: 0,
+            message: e.message().into(),
+        })?;
+        let dbe = |e: AppError| ApiError::Rejected {
+            status: 0,
+            message: e.message().into(),
+        };
+        let campaigns = client
+            .all_tokens(
+                token,
+                &format!("/adAccounts/{}/adCampaigns", account.linkedin_id),
+                &[("q", json!("search")), ("search", json!({"status": {"values": ["ACTIVE", "PAUSED", "ARCHIVED", "COMPLETED", "CANCELED", "DRAFT"]}}))],
+                PAGE_SIZE,
+            )
+            .await?;
+        upsert_campaigns(self.db(), account.id, &campaigns)
+            .await
+            .map_err(dbe)?;
+        self.refresh_forms(token, account).await
+    }
+
+    async fn refresh_forms(
+        &self,
+        token: &str,
+        account: &linkedin_account::Model,
+    ) -> Result<usize, ApiError> {
+        let client = self.client().map_err(|e| ApiError::Rejected {
+            status: 0,
+            message: e.message().into(),
+        })?;
+        let forms = client
+            .all_offset(
+                token,
+                "/leadForms",
+                &[("q", json!("owner")), ("owner", json!({"sponsoredAccount": format!("urn:li:sponsoredAccount:{}", account.linkedin_id)}))],
+                PAGE_SIZE,
+            )
+            .await?;
+        let parsed: Vec<model::LeadForm> = forms
+            .iter()
+            .filter_map(|f| match model::parse_form(f) {
+                Ok(form) => Some(form),
+                Err(e) => {
+                    tracing::warn!(error = %e, "skipping a LinkedIn form that does not parse");
+                    None
+                }
+            })
+            .collect();
+        ingest::store_forms(self.db(), &parsed)
+            .await
+            .map_err(|e| ApiError::Rejected {
+                status: 0,
+                message: e.message().into(),
+            })?;
+        Ok(parsed.len())
+    }
+
+    async fn subscribe_webhook(&self, token: &str, account: &linkedin_account::Model) {
+        let (Some(url), None) = (&self.inner.webhook_url, &account.webhook_subscription_id) else {
+            return;
+        };
+        let Ok(client) = self.client() else { return };
+        let body = json!({
+            "webhook": url,
+            "owner": {"sponsoredAccount": format!("urn:li:sponsoredAccount:{}", account.linkedin_id)},
+            "leadType": "SPONSORED",
+        });
+        match client.create(token, "/leadNotifications", &body).await {
+            Ok(id) => {
+                let _ = linkedin_account::Entity::update_many()
+                    .col_expr(
+                        linkedin_account::Column::WebhookSubscriptionId,
+                        Expr::value(id.or(Some("subscribed".into()))),
+                    )
+                    .filter(linkedin_account::Column::Id.eq(account.id))
+                    .exec(self.db())
+                    .await;
+            }
+            Err(e) => {
+                tracing::warn!(account = %account.linkedin_id, error = %e, "could not subscribe the lead webhook")
+            }
+        }
+    }
+
+    /// Pulls the account's lead responses from its cursor (minus an overlap) or, the first time,
+    /// the whole 365-day retention window, page by page.
+    async fn sync_account(
+        &self,
+        profile_id: i64,
+        token: &str,
+        account: &linkedin_account::Model,
+        lease_owner: &str,
+        counts: &mut RunCounts,
+    ) -> Result<(), ApiError> {
+        let client = self.client().map_err(|e| ApiError::Rejected {
+            status: 0,
+            message: e.message().into(),
+        })?;
+        let dbe = |e: AppError| ApiError::Rejected {
+            status: 0,
+            message: e.message().into(),
+        };
+        let now_ms = Utc::now().timestamp_millis();
+        let floor = now_ms - RETENTION_MS;
+        let start_ms = account
+            .sync_cursor_ms
+            .map_or(floor, |c| (c - OVERLAP_MS).max(floor));
+        let owner =
+            json!({"sponsoredAccount": format!("urn:li:sponsoredAccount:{}", account.linkedin_id)});
+        let params = [
+            ("q", json!("owner")),
+            ("owner", owner),
+            ("leadType", json!({"leadType": "SPONSORED"})),
+            ("limitedToTestLeads", json!(false)),
+            (
+                "submittedAtTimeRange",
+                json!({"start": start_ms, "end": now_ms}),
+            ),
+        ];
+        let mut known_forms: HashMap<String, i64> = HashMap::new();
+        let mut offset = 0;
+        let mut high_water = account.sync_cursor_ms.unwrap_or(0);
+        let mut ordered = true;
+        loop {
+            let page = client
+                .page(token, "/leadFormResponses", &params, offset, PAGE_SIZE)
+                .await?;
+            let n = page.elements.len() as u64;
+            // Every element must parse before anything of the page is stored: a malformed page
+            // fails the run and leaves the cursor where it was.
+            let mut parsed = Vec::with_capacity(page.elements.len());
+            for (i, element) in page.elements.iter().enumerate() {
+                parsed.push(model::parse_response(element).map_err(|e| {
+                    ApiError::Unavailable(format!(
+                        "lead response {} of the page at {offset} is malformed: {e}",
+                        i
+                    ))
+                })?);
+            }
+            // New forms or form versions since discovery are fetched before their leads.
+            let missing = parsed.iter().any(|r| {
+                known_forms
+                    .get(&r.form_id)
+                    .is_none_or(|v| *v < r.form_version)
+            });
+            if missing {
+                known_forms = form_versions(
+                    self.db(),
+                    parsed.iter().map(|r| r.form_id.clone()).collect(),
+                )
+                .await
+                .map_err(dbe)?;
+                if parsed.iter().any(|r| {
+                    known_forms
+                        .get(&r.form_id)
+                        .is_none_or(|v| *v < r.form_version)
+                }) {
+                    self.refresh_forms(token, account).await?;
+                    known_forms = form_versions(
+                        self.db(),
+                        parsed.iter().map(|r| r.form_id.clone()).collect(),
+                    )
+                    .await
+                    .map_err(dbe)?;
+                }
+            }
+            let page_min = parsed
+                .iter()
+                .map(|r| r.submitted_at.timestamp_millis())
+                .min();
+            let page_max = parsed
+                .iter()
+                .map(|r| r.submitted_at.timestamp_millis())
+                .max();
+            if page_min.is_some_and(|m| m < high_water.min(now_ms)) && offset > 0 {
+                ordered = false;
+            }
+            let done = match page.total {
+                Some(total) => offset + n >= total || n == 0,
+                None => n < PAGE_SIZE,
+            };
+            // Mid-window the cursor follows the newest stored lead while LinkedIn pages in time
+            // order; the window's end is committed with its last page.
+            let cursor = if done {
+                Some(now_ms)
+            } else if ordered {
+                page_max
+            } else {
+                None
+            };
+            if let Some(m) = page_max {
+                high_water = high_water.max(m);
+            }
+            let report = ingest::ingest(
+                self.db(),
+                &self.inner.bus,
+                IngestRequest {
+                    forms: Vec::new(),
+                    responses: page.elements,
+                    profile_id: Some(profile_id),
+                    cursor: cursor.map(|c| (account.id, c)),
+                },
+            )
+            .await
+            .map_err(dbe)?;
+            counts.add(n as usize, &report);
+            renew_lease(self.db(), account.id, lease_owner)
+                .await
+                .map_err(dbe)?;
+            if done {
+                break;
+            }
+            offset += n;
+        }
+        let now = Utc::now();
+        linkedin_account::Entity::update_many()
+            .col_expr(linkedin_account::Column::LastSyncAt, Expr::value(now))
+            .col_expr(
+                linkedin_account::Column::SyncStatus,
+                Expr::value(AccountSyncStatus::Active.as_str()),
+            )
+            .col_expr(
+                linkedin_account::Column::StatusDetails,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(linkedin_account::Column::Id.eq(account.id))
+            .exec(self.db())
+            .await
+            .map_err(|e| dbe(e.into()))?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------ schedule
+
+    /// Every `syncIntervalSeconds`, syncs every authorized profile; an account reachable through
+    /// several profiles is synced once per cycle.
+    pub fn spawn_scheduler(&self) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let interval = crate::service::configuration::get(this.db())
+                    .await
+                    .map(|c| c.sync_interval_seconds)
+                    .unwrap_or(900)
+                    .max(crate::service::configuration::MIN_SYNC_INTERVAL);
+                tokio::time::sleep(Duration::from_secs(interval as u64)).await;
+                if let Err(e) = this.run_cycle().await {
+                    tracing::error!(error = ?e, "scheduled sync cycle failed");
+                }
+            }
+        })
+    }
+
+    pub async fn run_cycle(&self) -> AppResult<()> {
+        if !self.is_configured() {
+            return Ok(());
+        }
+        let cycle_start = Utc::now();
+        let profiles = linkedin_profile::Entity::find()
+            .filter(
+                linkedin_profile::Column::AuthorizationStatus
+                    .eq(AuthorizationStatus::Authorized.as_str()),
+            )
+            .order_by_asc(linkedin_profile::Column::Id)
+            .all(self.db())
+            .await?;
+        for p in profiles {
+            let run = new_run(self.db(), p.id, Trigger::Scheduled).await?;
+            self.execute(run.id, p.id, Some(cycle_start)).await;
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------ webhooks
+
+    /// A lead notification: fetch the new lead (CREATED) or erase it (DELETED).
+    pub async fn handle_notification(
+        &self,
+        action: &str,
+        response_id: &str,
+        account_id: Option<&str>,
+    ) -> AppResult<()> {
+        match action {
+            "DELETED" => {
+                crate::service::leads::erase_response(self.db(), response_id).await?;
+                Ok(())
+            }
+            "CREATED" => {
+                let account = match account_id {
+                    Some(id) => {
+                        linkedin_account::Entity::find()
+                            .filter(linkedin_account::Column::LinkedinId.eq(id))
+                            .one(self.db())
+                            .await?
+                    }
+                    None => None,
+                };
+                let Some(account) = account else {
+                    return Err(AppError::bad_input(
+                        "the notification names no ad account leadsync syncs",
+                    ));
+                };
+                let profile_id = linkedin_profile_account::Entity::find()
+                    .filter(linkedin_profile_account::Column::AccountId.eq(account.id))
+                    .all(self.db())
+                    .await?;
+                let mut last =
+                    AppError::bad_input("no authorized LinkedIn profile reaches this account");
+                for link in profile_id {
+                    let token = match self.access_token(link.profile_id, false).await {
+                        Ok(t) => t,
+                        Err(_) => continue,
+                    };
+                    let client = self.client()?;
+                    let path = format!(
+                        "/leadFormResponses/{}",
+                        percent_encoding::utf8_percent_encode(
+                            response_id,
+                            percent_encoding::NON_ALPHANUMERIC
+                        )
+                    );
+                    match client.get(&token, &path, &[]).await {
+                        Ok(element) => {
+                            let parsed =
+                                model::parse_response(&element).map_err(AppError::bad_input)?;
+                            let known =
+                                form_versions(self.db(), vec![parsed.form_id.clone()]).await?;
+                            if known
+                                .get(&parsed.form_id)
+                                .is_none_or(|v| *v < parsed.form_version)
+                            {
+                                self.refresh_forms(&token, &account)
+                                    .await
+                                    .map_err(|e| AppError::internal(e.to_string()))?;
+                            }
+                            ingest::ingest(
+                                self.db(),
+                                &self.inner.bus,
+                                IngestRequest {
+                                    forms: vec![],
+                                    responses: vec![element],
+                                    profile_id: Some(link.profile_id),
+                                    cursor: None,
+                                },
+                            )
+                            .await?;
+                            return Ok(());
+                        }
+                        Err(e) => {
+                            last = AppError::internal(format!("fetching lead {response_id}: {e}"))
+                        }
+                    }
+                }
+                Err(last)
+            }
+            other => Err(AppError::bad_input(format!("unknown leadAction {other:?}"))),
+        }
+    }
+}
+
+fn db_fail(e: AppError) -> SyncFail {
+    SyncFail::Failed(e.message().to_owned())
+}
+
+async fn profile(db: &DatabaseConnection, id: i64) -> AppResult<linkedin_profile::Model> {
+    linkedin_profile::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("LinkedIn user profile", id))
+}
+
+async fn update_profile(
+    db: &DatabaseConnection,
+    id: i64,
+    change: impl FnOnce(&mut linkedin_profile::ActiveModel),
+) -> AppResult<()> {
+    let mut model = linkedin_profile::ActiveModel {
+        id: Set(id),
+        ..Default::default()
+    };
+    change(&mut model);
+    model.updated_at = Set(Utc::now());
+    model.update(db).await?;
+    Ok(())
+}
+
+async fn set_account_status(
+    db: &DatabaseConnection,
+    id: i64,
+    status: AccountSyncStatus,
+    details: Option<String>,
+) -> AppResult<()> {
+    linkedin_account::Entity::update_many()
+        .col_expr(
+            linkedin_account::Column::SyncStatus,
+            Expr::value(status.as_str()),
+        )
+        .col_expr(
+            linkedin_account::Column::StatusDetails,
+            Expr::value(details),
+        )
+        .col_expr(linkedin_account::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(linkedin_account::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn upsert_account(
+    db: &DatabaseConnection,
+    linkedin_id: &str,
+    element: &Value,
+    reference: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<linkedin_account::Model> {
+    use linkedin_account::Column as A;
+    let name = element
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or(linkedin_id)
+        .to_owned();
+    linkedin_account::Entity::insert(linkedin_account::ActiveModel {
+        id: NotSet,
+        linkedin_id: Set(linkedin_id.to_owned()),
+        name: Set(name),
+        currency: Set(element
+            .get("currency")
+            .and_then(Value::as_str)
+            .map(str::to_owned)),
+        status: Set(element
+            .get("status")
+            .and_then(Value::as_str)
+            .map(str::to_owned)),
+        is_test: Set(element
+            .get("test")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)),
+        reference_urn: Set(reference),
+        enabled_for_sync: Set(true),
+        sync_status: Set(AccountSyncStatus::Pending.as_str().into()),
+        status_details: Set(None),
+        last_sync_at: Set(None),
+        sync_cursor_ms: Set(None),
+        webhook_subscription_id: Set(None),
+        lease_owner: Set(None),
+        lease_expires_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(A::LinkedinId)
+            .update_columns([
+                A::Name,
+                A::Currency,
+                A::Status,
+                A::IsTest,
+                A::ReferenceUrn,
+                A::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    linkedin_account::Entity::find()
+        .filter(A::LinkedinId.eq(linkedin_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("stored account vanished"))
+}
+
+fn ms_time(v: Option<&Value>) -> Option<DateTime<Utc>> {
+    v.and_then(Value::as_i64)
+        .and_then(DateTime::from_timestamp_millis)
+}
+
+async fn upsert_campaigns(
+    db: &DatabaseConnection,
+    account_id: i64,
+    campaigns: &[Value],
+) -> AppResult<()> {
+    use linkedin_campaign::Column as C;
+    let now = Utc::now();
+    let rows: Vec<linkedin_campaign::ActiveModel> = campaigns
+        .iter()
+        .filter_map(|c| {
+            let id = c
+                .get("id")
+                .map(|v| v.to_string().trim_matches('"').to_owned())?;
+            Some(linkedin_campaign::ActiveModel {
+                id: NotSet,
+                linkedin_id: Set(id.clone()),
+                account_id: Set(Some(account_id)),
+                name: Set(c
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| format!("Campaign {id}"), str::to_owned)),
+                campaign_type: Set(c.get("type").and_then(Value::as_str).map(str::to_owned)),
+                status: Set(c.get("status").and_then(Value::as_str).map(str::to_owned)),
+                start_at: Set(ms_time(c.pointer("/runSchedule/start"))),
+                end_at: Set(ms_time(c.pointer("/runSchedule/end"))),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    linkedin_campaign::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(C::LinkedinId)
+                .update_columns([
+                    C::AccountId,
+                    C::Name,
+                    C::CampaignType,
+                    C::Status,
+                    C::StartAt,
+                    C::EndAt,
+                    C::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// LinkedIn form id -> stored version.
+async fn form_versions(
+    db: &DatabaseConnection,
+    ids: Vec<String>,
+) -> AppResult<HashMap<String, i64>> {
+    Ok(entity::linkedin_form::Entity::find()
+        .filter(entity::linkedin_form::Column::LinkedinId.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.linkedin_id, f.version_id.unwrap_or(0)))
+        .collect())
+}
+
+async fn acquire_lease(db: &DatabaseConnection, account_id: i64, owner: &str) -> AppResult<bool> {
+    use linkedin_account::Column as A;
+    let now = Utc::now();
+    let result = linkedin_account::Entity::update_many()
+        .col_expr(A::LeaseOwner, Expr::value(owner))
+        .col_expr(A::LeaseExpiresAt, Expr::value(now + LEASE))
+        .filter(A::Id.eq(account_id))
+        .filter(
+            Condition::any()
+                .add(A::LeaseOwner.is_null())
+                .add(A::LeaseExpiresAt.lt(now))
+                .add(A::LeaseOwner.eq(owner)),
+        )
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+async fn renew_lease(db: &DatabaseConnection, account_id: i64, owner: &str) -> AppResult<()> {
+    use linkedin_account::Column as A;
+    linkedin_account::Entity::update_many()
+        .col_expr(A::LeaseExpiresAt, Expr::value(Utc::now() + LEASE))
+        .filter(A::Id.eq(account_id))
+        .filter(A::LeaseOwner.eq(owner))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn release_lease(db: &DatabaseConnection, account_id: i64, owner: &str) -> AppResult<()> {
+    use linkedin_account::Column as A;
+    linkedin_account::Entity::update_many()
+        .col_expr(A::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(
+            A::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(A::Id.eq(account_id))
+        .filter(A::LeaseOwner.eq(owner))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn new_run(
+    db: &DatabaseConnection,
+    profile_id: i64,
+    trigger: Trigger,
+) -> AppResult<sync_run::Model> {
+    let now = Utc::now();
+    Ok(sync_run::ActiveModel {
+        id: NotSet,
+        profile_id: Set(Some(profile_id)),
+        trigger: Set(trigger.as_str().into()),
+        status: Set(SyncRunStatus::Queued.as_str().into()),
+        started_at: Set(None),
+        finished_at: Set(None),
+        submissions_fetched: Set(0),
+        submissions_created: Set(0),
+        duplicates_skipped: Set(0),
+        leads_created: Set(0),
+        leads_updated: Set(0),
+        failed: Set(0),
+        error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?)
+}
+
+async fn finish_run(
+    db: &DatabaseConnection,
+    run_id: i64,
+    c: &RunCounts,
+    error: Option<String>,
+) -> AppResult<()> {
+    use sync_run::Column as R;
+    let now = Utc::now();
+    let status = if error.is_some() {
+        SyncRunStatus::Failed
+    } else {
+        SyncRunStatus::Succeeded
+    };
+    sync_run::Entity::update_many()
+        .col_expr(R::Status, Expr::value(status.as_str()))
+        .col_expr(R::FinishedAt, Expr::value(now))
+        .col_expr(R::SubmissionsFetched, Expr::value(c.fetched))
+        .col_expr(R::SubmissionsCreated, Expr::value(c.created))
+        .col_expr(R::DuplicatesSkipped, Expr::value(c.duplicates))
+        .col_expr(R::LeadsCreated, Expr::value(c.leads_created))
+        .col_expr(R::LeadsUpdated, Expr::value(c.leads_updated))
+        .col_expr(R::Failed, Expr::value(c.failed))
+        .col_expr(R::Error, Expr::value(error))
+        .col_expr(R::UpdatedAt, Expr::value(now))
+        .filter(R::Id.eq(run_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn get_run(db: &DatabaseConnection, id: i64) -> AppResult<sync_run::Model> {
+    sync_run::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("sync run", id))
+}

@@ -1,0 +1,724 @@
+//! The LinkedIn connector against the LinkedIn sandbox over real HTTP: OAuth, discovery, sync,
+//! faults, token health and webhooks.
+
+use std::{collections::HashSet, time::Duration};
+
+use axum::{body::Body, http::Request};
+use entity::{form_submission, lead, linkedin_account, linkedin_profile};
+use http_body_util::BodyExt;
+use leadsync::{
+    domain::Role,
+    linkedin::sandbox::{FaultKind, Faults, Sandbox, SandboxConfig, WebhookAction, WebhookMode},
+    service::connector::Trigger,
+};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
+use serde_json::json;
+use tower::ServiceExt;
+
+use crate::common::{TestApp, error_code};
+
+struct Env {
+    app: TestApp,
+    sandbox: Sandbox,
+    /// Our server on a real port (LinkedIn's webhooks reach it there).
+    base: String,
+    sales: String,
+}
+
+async fn env_with(sandbox_config: SandboxConfig, tweak: impl FnOnce(&mut leadsync::Config)) -> Env {
+    let sandbox = Sandbox::new(sandbox_config);
+    sandbox.start("127.0.0.1:0").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let c = sandbox.config().clone();
+    let (auth, token, api) = (sandbox.auth_url(), sandbox.token_url(), sandbox.api_url());
+    let public = base.clone();
+    let app = TestApp::with_config(move |config| {
+        config.public_url = Some(public);
+        let l = &mut config.linkedin;
+        l.linkedin_client_id = c.client_id.clone();
+        l.linkedin_client_secret = Some(leadsync::config::Secret::new(c.client_secret.clone()));
+        l.linkedin_auth_url = auth;
+        l.linkedin_token_url = token;
+        l.linkedin_api_url = api;
+        l.linkedin_retry_base_ms = 1;
+        l.linkedin_max_attempts = 10;
+        l.linkedin_timeout_secs = 5;
+        tweak(config);
+    })
+    .await;
+    let router = leadsync::app(app.state.clone());
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.ok();
+    });
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    Env {
+        app,
+        sandbox,
+        base,
+        sales,
+    }
+}
+
+async fn env() -> Env {
+    env_with(
+        SandboxConfig {
+            leads_per_account: 60,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await
+}
+
+/// Sends a GET through our router; returns status and body text.
+async fn get(app: &TestApp, uri: &str) -> (u16, String) {
+    let response = app
+        .router
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Opens the authorization URL at the sandbox (as a browser would) and returns the path and
+/// query LinkedIn redirects back to.
+async fn follow_authorization(url: &str) -> String {
+    let response = no_redirects().get(url).send().await.unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        302,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let parsed = url::Url::parse(&location).unwrap();
+    format!("{}?{}", parsed.path(), parsed.query().unwrap_or_default())
+}
+
+async fn create_profile(env: &Env) -> String {
+    env.app
+        .op_ok(
+            &env.sales,
+            "CreateLinkedInUserProfile",
+            json!({"input": {"name": "Sam's LinkedIn"}}),
+        )
+        .await["createLinkedInUserProfile"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn authorization_url(env: &Env, profile: &str) -> String {
+    env.app
+        .op_ok(
+            &env.sales,
+            "AuthorizeLinkedInUserProfile",
+            json!({"id": profile}),
+        )
+        .await["authorizeLinkedInUserProfile"]["authorizationUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Waits until every sync run has finished.
+async fn settle(app: &TestApp) {
+    for _ in 0..600 {
+        let open = entity::sync_run::Entity::find()
+            .filter(entity::sync_run::Column::Status.is_in(["QUEUED", "RUNNING"]))
+            .count(&app.db)
+            .await
+            .unwrap();
+        if open == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("sync runs did not finish");
+}
+
+/// Authorizes a new profile through the full OAuth round trip; waits for its first sync.
+async fn authorized_profile(env: &Env) -> String {
+    let profile = create_profile(env).await;
+    let url = authorization_url(env, &profile).await;
+    let callback = follow_authorization(&url).await;
+    let (status, page) = get(&env.app, &callback).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("LinkedIn connected"), "{page}");
+    settle(&env.app).await;
+    profile
+}
+
+async fn profile_row(app: &TestApp, id: &str) -> linkedin_profile::Model {
+    linkedin_profile::Entity::find_by_id(id.parse::<i64>().unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// The LinkedIn ids the sandbox holds for the accounts the member may read.
+fn truth(sandbox: &Sandbox) -> HashSet<String> {
+    sandbox
+        .accounts()
+        .iter()
+        .filter(|a| !a.forbidden)
+        .flat_map(|a| sandbox.responses(&a.id))
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn stored(app: &TestApp) -> Vec<String> {
+    form_submission::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.linkedin_id)
+        .collect()
+}
+
+/// Stored submissions are exactly the sandbox's responses, once each.
+async fn assert_equal_to_truth(env: &Env) {
+    let ids = stored(&env.app).await;
+    let unique: HashSet<String> = ids.iter().cloned().collect();
+    assert_eq!(unique.len(), ids.len(), "a submission was stored twice");
+    assert_eq!(unique, truth(&env.sandbox));
+}
+
+async fn sync(env: &Env, profile: &str) -> entity::sync_run::Model {
+    env.app
+        .state
+        .connector
+        .sync_now(profile.parse().unwrap(), Trigger::Manual)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn authorize_discover_and_sync_equal_linkedin() {
+    let env = env().await;
+    let profile = authorized_profile(&env).await;
+
+    let row = profile_row(&env.app, &profile).await;
+    assert_eq!(row.authorization_status, "AUTHORIZED");
+    assert!(
+        row.access_token_enc
+            .as_deref()
+            .is_some_and(|t| t.starts_with("v1:")),
+        "stored encrypted"
+    );
+    assert!(row.refresh_token_expires_at.is_some());
+
+    let profiles = env
+        .app
+        .op_ok(&env.sales, "LinkedInUserProfiles", json!({}))
+        .await;
+    let p = &profiles["linkedInUserProfiles"][0];
+    assert_eq!(p["authorizationStatus"], "AUTHORIZED");
+    assert_eq!(p["syncStatus"], "ACTIVE");
+    assert!(p["tokenExpiresAt"].is_string() && p["lastSyncAt"].is_string());
+    let accounts = p["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), env.sandbox.accounts().len());
+    let forbidden: Vec<&str> = accounts
+        .iter()
+        .filter(|a| a["syncStatus"] == "FORBIDDEN")
+        .map(|a| a["linkedInId"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = env
+        .sandbox
+        .accounts()
+        .into_iter()
+        .filter(|a| a.forbidden)
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(forbidden, expected);
+    assert!(
+        accounts
+            .iter()
+            .filter(|a| a["syncStatus"] != "FORBIDDEN")
+            .all(|a| a["syncStatus"] == "ACTIVE")
+    );
+
+    // The first sync backfilled exactly what LinkedIn holds for the last 365 days.
+    assert_equal_to_truth(&env).await;
+    let campaigns = env.app.op_ok(&env.sales, "Campaigns", json!({})).await;
+    assert!(
+        campaigns["linkedInCampaigns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| !c["name"].as_str().unwrap().starts_with("Campaign "))
+    );
+    let forms = env.app.op_ok(&env.sales, "Forms", json!({})).await;
+    assert!(!forms["linkedInForms"].as_array().unwrap().is_empty());
+
+    // Leads: one per distinct (case-insensitive) email among non-test responses.
+    let emails: HashSet<String> = env
+        .sandbox
+        .accounts()
+        .iter()
+        .filter(|a| !a.forbidden)
+        .flat_map(|a| {
+            let forms = env.sandbox.forms(&a.id);
+            env.sandbox
+                .responses(&a.id)
+                .into_iter()
+                .filter_map(move |r| {
+                    if r["testLead"] == true {
+                        return None;
+                    }
+                    let form_id = leadsync::linkedin::model::parse_response(&r)
+                        .unwrap()
+                        .form_id;
+                    let form = forms.iter().find(|f| f["id"].as_i64() == form_id.parse::<i64>().ok())?;
+                    let email_q = form["content"]["questions"]
+                        .as_array()?
+                        .iter()
+                        .find(|q| q["predefinedField"] == "EMAIL")?;
+                    let answer = r["formResponse"]["answers"]
+                        .as_array()?
+                        .iter()
+                        .find(|a| a["questionId"] == email_q["questionId"])?;
+                    Some(
+                        answer["answerDetails"]["textQuestionAnswer"]["answer"]
+                            .as_str()?
+                            .trim()
+                            .to_lowercase(),
+                    )
+                })
+        })
+        .collect();
+    assert_eq!(
+        lead::Entity::find().count(&env.app.db).await.unwrap() as usize,
+        emails.len()
+    );
+
+    // A second sync adds nothing.
+    let again = sync(&env, &profile).await;
+    assert_eq!(again.status, "SUCCEEDED", "{:?}", again.error);
+    assert_eq!(again.submissions_created, 0);
+    assert_equal_to_truth(&env).await;
+
+    // New leads arrive on demand through the contract's SyncSubmissions.
+    let account = env
+        .sandbox
+        .accounts()
+        .into_iter()
+        .find(|a| !a.forbidden)
+        .unwrap();
+    let new_ids = env.sandbox.add_leads(&account.id, 3);
+    let run = env
+        .app
+        .op_ok(&env.sales, "SyncSubmissions", json!({"profileId": profile}))
+        .await;
+    let run_id = run["syncSubmissions"]["id"].clone();
+    settle(&env.app).await;
+    let done = env
+        .app
+        .op_ok(&env.sales, "SyncRun", json!({"id": run_id}))
+        .await;
+    assert_eq!(done["syncRun"]["status"], "SUCCEEDED", "{done}");
+    let ids = stored(&env.app).await;
+    assert!(new_ids.iter().all(|id| ids.contains(id)));
+    assert_equal_to_truth(&env).await;
+}
+
+#[tokio::test]
+async fn tampered_replayed_and_refused_authorizations_leave_the_profile_unauthorized() {
+    let env = env().await;
+    let profile = create_profile(&env).await;
+    let url = authorization_url(&env, &profile).await;
+    let callback = follow_authorization(&url).await;
+
+    let tampered = callback.replace("state=", "state=x");
+    let (status, page) = get(&env.app, &tampered).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("unknown"), "{page}");
+    assert_eq!(
+        profile_row(&env.app, &profile).await.authorization_status,
+        "NOT_AUTHORIZED"
+    );
+
+    let (status, _) = get(&env.app, &callback).await;
+    assert_eq!(status, 200);
+    settle(&env.app).await;
+    let (status, page) = get(&env.app, &callback).await;
+    assert_eq!(status, 400, "a replayed state is refused");
+    assert!(page.contains("already used"), "{page}");
+    let row = profile_row(&env.app, &profile).await;
+    assert_eq!(
+        row.authorization_status, "AUTHORIZED",
+        "the first authorization stands"
+    );
+    assert!(row.status_details.unwrap().contains("already used"));
+
+    let other = create_profile(&env).await;
+    env.sandbox.refuse_authorizations(true);
+    let callback = follow_authorization(&authorization_url(&env, &other).await).await;
+    assert!(callback.contains("error=user_cancelled_authorize"));
+    let (status, page) = get(&env.app, &callback).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("refused"), "{page}");
+    let row = profile_row(&env.app, &other).await;
+    assert_eq!(row.authorization_status, "NOT_AUTHORIZED");
+    assert!(
+        row.status_details
+            .unwrap()
+            .contains("user_cancelled_authorize")
+    );
+    assert!(row.access_token_enc.is_none());
+}
+
+#[tokio::test]
+async fn throttling_outages_and_truncated_bodies_still_end_exactly_equal() {
+    let env = env().await;
+    let profile = create_profile(&env).await;
+    // Faults from the start: discovery and the backfill both go through them.
+    env.sandbox.set_faults(Faults {
+        rate: 0.3,
+        kinds: vec![
+            FaultKind::Throttle,
+            FaultKind::Unavailable,
+            FaultKind::ServerError,
+            FaultKind::Truncated,
+        ],
+        seed: 7,
+    });
+    let callback = follow_authorization(&authorization_url(&env, &profile).await).await;
+    assert_eq!(get(&env.app, &callback).await.0, 200);
+    settle(&env.app).await;
+    let runs = entity::sync_run::Entity::find()
+        .all(&env.app.db)
+        .await
+        .unwrap();
+    assert!(runs.iter().all(|r| r.status == "SUCCEEDED"), "{runs:?}");
+    assert!(env.sandbox.stats().faults_injected > 0);
+    assert_equal_to_truth(&env).await;
+}
+
+#[tokio::test]
+async fn a_sync_killed_midway_resumes_without_loss_or_doubles() {
+    let env = env_with(
+        SandboxConfig {
+            leads_per_account: 500,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let profile = authorized_profile(&env).await;
+    let id: i64 = profile.parse().unwrap();
+    let all = truth(&env.sandbox).len();
+    // Start again from nothing: no submissions, no leads, no cursors.
+    form_submission::Entity::delete_many()
+        .exec(&env.app.db)
+        .await
+        .unwrap();
+    lead::Entity::delete_many().exec(&env.app.db).await.unwrap();
+    env.app.state.connector.reset(id).await.unwrap();
+    settle(&env.app).await;
+    form_submission::Entity::delete_many()
+        .exec(&env.app.db)
+        .await
+        .unwrap();
+    lead::Entity::delete_many().exec(&env.app.db).await.unwrap();
+    linkedin_account::Entity::update_many()
+        .col_expr(
+            linkedin_account::Column::SyncCursorMs,
+            Expr::value(Option::<i64>::None),
+        )
+        .exec(&env.app.db)
+        .await
+        .unwrap();
+
+    // Slow LinkedIn down, start a sync, and kill it once part of the leads are stored.
+    env.sandbox.set_faults(Faults {
+        rate: 1.0,
+        kinds: vec![FaultKind::Slow(Duration::from_millis(30))],
+        seed: 1,
+    });
+    let connector = env.app.state.connector.clone();
+    let task = tokio::spawn(async move { connector.sync_now(id, Trigger::Manual).await });
+    let mut partial = 0;
+    for _ in 0..400 {
+        partial = stored(&env.app).await.len();
+        if partial > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    task.abort();
+    let _ = task.await;
+    let partial_after = stored(&env.app).await.len();
+    assert!(
+        partial > 0 && partial_after < all,
+        "killed mid-way: {partial_after} of {all}"
+    );
+    // Whatever was committed is covered by the cursor, and nothing beyond it.
+    let newest = form_submission::Entity::find()
+        .all(&env.app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.submitted_at.timestamp_millis())
+        .max()
+        .unwrap();
+    for account in linkedin_account::Entity::find()
+        .all(&env.app.db)
+        .await
+        .unwrap()
+    {
+        assert!(
+            account.sync_cursor_ms.is_none_or(|c| c <= newest),
+            "the cursor never runs ahead of stored leads"
+        );
+    }
+
+    // The dead run's lease expires; the next sync resumes from the cursor.
+    linkedin_account::Entity::update_many()
+        .col_expr(
+            linkedin_account::Column::LeaseExpiresAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .exec(&env.app.db)
+        .await
+        .unwrap();
+    env.sandbox.set_faults(Faults::default());
+    let run = sync(&env, &profile).await;
+    assert_eq!(run.status, "SUCCEEDED", "{:?}", run.error);
+    assert!(
+        (run.submissions_fetched as usize) < all + partial_after,
+        "it resumed rather than starting over"
+    );
+    assert_equal_to_truth(&env).await;
+}
+
+#[tokio::test]
+async fn expired_tokens_refresh_and_revoked_ones_expire_the_profile() {
+    let env = env().await;
+    let profile = authorized_profile(&env).await;
+    let token_calls = env.sandbox.stats().token_calls;
+    env.sandbox.expire_access_tokens();
+    let run = sync(&env, &profile).await;
+    assert_eq!(run.status, "SUCCEEDED", "{:?}", run.error);
+    assert!(
+        env.sandbox.stats().token_calls > token_calls,
+        "the token was refreshed"
+    );
+    assert_eq!(
+        profile_row(&env.app, &profile).await.authorization_status,
+        "AUTHORIZED"
+    );
+
+    env.sandbox.revoke_tokens();
+    // Make the stored token look stale so the next sync must refresh, which is refused.
+    let run = sync(&env, &profile).await;
+    assert_eq!(run.status, "FAILED");
+    let row = profile_row(&env.app, &profile).await;
+    assert_eq!(row.authorization_status, "EXPIRED");
+    assert!(row.status_details.unwrap().contains("authorize again"));
+    // An expired profile stops syncing until it is authorized again.
+    let run = sync(&env, &profile).await;
+    assert_eq!(run.status, "FAILED");
+    assert!(run.error.unwrap().contains("expired"));
+}
+
+#[tokio::test]
+async fn an_inactive_api_version_is_reported_by_name() {
+    let env = env_with(
+        SandboxConfig {
+            leads_per_account: 5,
+            ..Default::default()
+        },
+        |c| {
+            c.linkedin.linkedin_api_version = "202001".into();
+        },
+    )
+    .await;
+    let profile = create_profile(&env).await;
+    let callback = follow_authorization(&authorization_url(&env, &profile).await).await;
+    assert_eq!(get(&env.app, &callback).await.0, 200);
+    settle(&env.app).await;
+    let run = entity::sync_run::Entity::find()
+        .one(&env.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.status, "FAILED");
+    let error = run.error.unwrap();
+    assert!(error.contains("LINKEDIN_API_VERSION=202001"), "{error}");
+}
+
+#[tokio::test]
+async fn webhooks_bring_leads_in_once_and_erase_deleted_ones() {
+    let env = env().await;
+    let profile = authorized_profile(&env).await;
+    let subscriptions = env.sandbox.webhook_subscriptions();
+    let hook = format!("{}/webhooks/linkedin", env.base);
+    assert!(!subscriptions.is_empty() && subscriptions.iter().all(|(_, url, _)| *url == hook));
+    assert!(
+        env.sandbox.validate_webhook(&hook).await.unwrap(),
+        "the challenge is answered"
+    );
+
+    let account = env
+        .sandbox
+        .accounts()
+        .into_iter()
+        .find(|a| !a.forbidden)
+        .unwrap();
+    let ids = env.sandbox.add_leads(&account.id, 1);
+    let new_id = ids[0].clone();
+    let mut found = false;
+    for _ in 0..200 {
+        if stored(&env.app).await.contains(&new_id) {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(found, "the webhook brought the new lead in without a sync");
+
+    let before = stored(&env.app).await.len();
+    let status = env
+        .sandbox
+        .send_webhook(&hook, WebhookAction::Created, &new_id, WebhookMode::Twice)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        stored(&env.app).await.len(),
+        before,
+        "a duplicated notification changes nothing"
+    );
+    let status = env
+        .sandbox
+        .send_webhook(&hook, WebhookAction::Created, &new_id, WebhookMode::Forged)
+        .await
+        .unwrap();
+    assert_eq!(status, 401);
+    let status = env
+        .sandbox
+        .send_webhook(
+            &hook,
+            WebhookAction::Created,
+            &new_id,
+            WebhookMode::SignedPlain,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+
+    env.sandbox.delete_lead(&new_id);
+    let mut gone = false;
+    for _ in 0..200 {
+        if !stored(&env.app).await.contains(&new_id) {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(gone, "DELETED erased the submission");
+    // It never comes back with a later sync.
+    let run = sync(&env, &profile).await;
+    assert_eq!(run.status, "SUCCEEDED");
+    assert!(!stored(&env.app).await.contains(&new_id));
+}
+
+#[tokio::test]
+async fn accounts_can_be_disabled_and_bad_requests_get_codes() {
+    let env = env().await;
+    let profile = authorized_profile(&env).await;
+    let profiles = env
+        .app
+        .op_ok(&env.sales, "LinkedInUserProfiles", json!({}))
+        .await;
+    let account = profiles["linkedInUserProfiles"][0]["accounts"][0]["id"].clone();
+    let updated = env
+        .app
+        .op_ok(
+            &env.sales,
+            "UpdateLinkedInAccount",
+            json!({"id": account, "input": {"enabledForSync": false}}),
+        )
+        .await;
+    assert_eq!(updated["updateLinkedInAccount"]["enabledForSync"], false);
+    let response = env
+        .app
+        .op(
+            Some(&env.sales),
+            "SyncSubmissions",
+            json!({"profileId": "999999"}),
+        )
+        .await;
+    assert_eq!(error_code(&response).as_deref(), Some("NOT_FOUND"));
+    let response = env
+        .app
+        .op(Some(&env.sales), "SyncRun", json!({"id": "999999"}))
+        .await;
+    assert_eq!(error_code(&response).as_deref(), Some("NOT_FOUND"));
+    // No token text reaches a client.
+    assert!(
+        profile_row(&env.app, &profile)
+            .await
+            .access_token_enc
+            .is_some()
+    );
+    let everything = env
+        .app
+        .op_ok(&env.sales, "LinkedInUserProfiles", json!({}))
+        .await
+        .to_string();
+    assert!(!everything.contains("v1:"));
+}
+
+#[tokio::test]
+async fn two_instances_sync_an_account_once() {
+    let env = env().await;
+    if !env.app.test_db.is_postgres() {
+        eprintln!("two instances need PostgreSQL: skipped on SQLite");
+        return;
+    }
+    let profile = authorized_profile(&env).await;
+    // A second instance on the same database.
+    let second =
+        leadsync::AppState::with_db(env.app.db.clone(), (*env.app.state.config).clone()).unwrap();
+    let id: i64 = profile.parse().unwrap();
+    // Forget the cursors so that both instances want the whole year.
+    linkedin_account::Entity::update_many()
+        .col_expr(
+            linkedin_account::Column::SyncCursorMs,
+            Expr::value(Option::<i64>::None),
+        )
+        .exec(&env.app.db)
+        .await
+        .unwrap();
+    let before_calls = env.sandbox.stats().rest_calls;
+    let (a, b) = tokio::join!(
+        env.app.state.connector.sync_now(id, Trigger::Manual),
+        second.connector.sync_now(id, Trigger::Manual)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.status, "SUCCEEDED");
+    assert_eq!(b.status, "SUCCEEDED");
+    // Each account's leads were read by one instance only: together they fetched LinkedIn's
+    // responses once.
+    assert_eq!(
+        (a.submissions_fetched + b.submissions_fetched) as usize,
+        truth(&env.sandbox).len()
+    );
+    assert!(env.sandbox.stats().rest_calls > before_calls);
+    assert_equal_to_truth(&env).await;
+}

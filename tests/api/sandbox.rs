@@ -1,0 +1,1533 @@
+//! The LinkedIn sandbox, black-box over real HTTP: OAuth, the API's header and Rest.li rules,
+//! paging, the forbidden account, faults, webhooks, and the generated data against our parser.
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Json, Router,
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode as AxumStatus},
+    routing::post,
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use leadsync::linkedin::{
+    model, restli,
+    sandbox::{FaultKind, Faults, Sandbox, SandboxConfig, WebhookAction, WebhookMode},
+};
+use reqwest::{StatusCode, header, redirect::Policy};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+const REDIRECT: &str = "https://app.example.com/linkedin/callback";
+const SCOPE: &str = "r_ads r_organization_admin r_marketing_leadgen_automation";
+const VERSION: &str = "202405";
+const DAY_MS: i64 = 86_400_000;
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/linkedin/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn token_error(index: usize) -> Value {
+    fixture("oauth.json")["token_errors"][index]["body"].clone()
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A client that never follows redirects (we read `Location` ourselves).
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("reqwest client")
+}
+
+async fn start(config: SandboxConfig) -> Sandbox {
+    let sandbox = Sandbox::new(config);
+    sandbox.start("127.0.0.1:0").await.expect("start sandbox");
+    sandbox
+}
+
+fn registered() -> SandboxConfig {
+    SandboxConfig {
+        redirect_uri: Some(REDIRECT.into()),
+        ..SandboxConfig::default()
+    }
+}
+
+/// A PKCE verifier and its S256 challenge.
+fn pkce() -> (String, String) {
+    let verifier = format!(
+        "{}{}",
+        URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()),
+        "-._~"
+    );
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn authorize_url(sandbox: &Sandbox, extra: &[(&str, &str)]) -> reqwest::Url {
+    let config = sandbox.config();
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", config.client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", SCOPE),
+    ];
+    params.extend_from_slice(extra);
+    reqwest::Url::parse_with_params(&sandbox.auth_url(), &params).expect("authorize url")
+}
+
+/// The query parameters of the `Location` a redirect points at.
+fn location_params(response: &reqwest::Response) -> HashMap<String, String> {
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .expect("a Location header")
+        .to_str()
+        .expect("ASCII Location");
+    let url = reqwest::Url::parse(location).expect("absolute Location");
+    assert!(location.starts_with(REDIRECT), "{location}");
+    url.query_pairs().into_owned().collect()
+}
+
+/// Authorizes with PKCE; returns the code (the state was checked).
+async fn authorize(sandbox: &Sandbox, challenge: &str) -> String {
+    let state = "csrf token/é+&=";
+    let url = authorize_url(
+        sandbox,
+        &[
+            ("state", state),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let response = http().get(url).send().await.expect("authorize");
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let params = location_params(&response);
+    assert_eq!(params.get("state").map(String::as_str), Some(state));
+    params.get("code").cloned().expect("a code")
+}
+
+async fn exchange(sandbox: &Sandbox, code: &str, verifier: Option<&str>) -> reqwest::Response {
+    let config = sandbox.config();
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("client_id", config.client_id.as_str()),
+        ("client_secret", config.client_secret.as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    if let Some(verifier) = verifier {
+        form.push(("code_verifier", verifier));
+    }
+    http()
+        .post(sandbox.token_url())
+        .form(&form)
+        .send()
+        .await
+        .expect("token request")
+}
+
+async fn refresh(sandbox: &Sandbox, refresh_token: &str) -> reqwest::Response {
+    let config = sandbox.config();
+    http()
+        .post(sandbox.token_url())
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", config.client_id.as_str()),
+            ("client_secret", config.client_secret.as_str()),
+        ])
+        .send()
+        .await
+        .expect("refresh request")
+}
+
+/// The whole grant: authorize, exchange with PKCE; returns the token response.
+async fn grant(sandbox: &Sandbox) -> Value {
+    let (verifier, challenge) = pkce();
+    let code = authorize(sandbox, &challenge).await;
+    let response = exchange(sandbox, &code, Some(&verifier)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("token JSON")
+}
+
+async fn access_token(sandbox: &Sandbox) -> String {
+    grant(sandbox).await["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
+}
+
+/// `GET {api}{path_and_query}` with LinkedIn's headers.
+async fn get(sandbox: &Sandbox, token: &str, path_and_query: &str) -> reqwest::Response {
+    http()
+        .get(format!("{}{path_and_query}", sandbox.api_url()))
+        .bearer_auth(token)
+        .header("LinkedIn-Version", VERSION)
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .send()
+        .await
+        .expect("API request")
+}
+
+async fn get_json(sandbox: &Sandbox, token: &str, path_and_query: &str) -> (StatusCode, Value) {
+    let response = get(sandbox, token, path_and_query).await;
+    let status = response.status();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+fn accounts_query() -> String {
+    format!(
+        "/adAccounts?{}",
+        restli::encode_query(&[
+            ("q", json!("search")),
+            (
+                "search",
+                json!({"status": {"values": ["ACTIVE"]}, "test": false})
+            ),
+        ])
+    )
+}
+
+fn owner(account: &str) -> Value {
+    json!({ "sponsoredAccount": format!("urn:li:sponsoredAccount:{account}") })
+}
+
+fn leads_query(account: &str, from: i64, to: i64, start: usize, count: usize) -> String {
+    restli::encode_query(&[
+        ("q", json!("owner")),
+        ("owner", owner(account)),
+        ("leadType", json!({ "leadType": "SPONSORED" })),
+        ("limitedToTestLeads", json!(false)),
+        ("submittedAtTimeRange", json!({ "start": from, "end": to })),
+        ("start", json!(start)),
+        ("count", json!(count)),
+    ])
+}
+
+fn usable_accounts(sandbox: &Sandbox) -> Vec<String> {
+    sandbox
+        .accounts()
+        .into_iter()
+        .filter(|a| !a.forbidden)
+        .map(|a| a.id)
+        .collect()
+}
+
+fn forbidden_account(sandbox: &Sandbox) -> String {
+    sandbox
+        .accounts()
+        .into_iter()
+        .find(|a| a.forbidden)
+        .expect("a forbidden account")
+        .id
+}
+
+fn ids(elements: &[Value]) -> Vec<String> {
+    elements
+        .iter()
+        .map(|e| e["id"].as_str().expect("string id").to_owned())
+        .collect()
+}
+
+// ------------------------------------------------------------------ OAuth
+
+#[tokio::test]
+async fn oauth_round_trip_with_pkce_then_api() {
+    let sandbox = start(registered()).await;
+    let (verifier, challenge) = pkce();
+    let code = authorize(&sandbox, &challenge).await;
+    let response = exchange(&sandbox, &code, Some(&verifier)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let token: Value = response.json().await.unwrap();
+    let fields: HashSet<&str> = token
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        fields,
+        HashSet::from([
+            "access_token",
+            "expires_in",
+            "refresh_token",
+            "refresh_token_expires_in",
+            "scope"
+        ]),
+        "LinkedIn sends no token_type"
+    );
+    assert!(token["access_token"].as_str().unwrap().len() >= 80);
+    assert_eq!(token["expires_in"], 5_184_000);
+    assert_eq!(token["refresh_token_expires_in"], 31_536_000);
+    assert_eq!(
+        token["scope"],
+        "r_ads,r_organization_admin,r_marketing_leadgen_automation"
+    );
+
+    let access = token["access_token"].as_str().unwrap();
+    let (status, body) = get_json(&sandbox, access, &accounts_query()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let listed: Vec<String> = body["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap().to_string())
+        .collect();
+    let truth: Vec<String> = sandbox.accounts().into_iter().map(|a| a.id).collect();
+    assert_eq!(listed, truth, "the forbidden account is listed too");
+    assert_eq!(body["paging"]["total"], truth.len());
+    let first = &body["elements"][0];
+    assert_eq!(first["status"], "ACTIVE");
+    assert_eq!(first["test"], false);
+    assert!(
+        first["reference"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:li:organization:")
+    );
+    assert!(first["currency"].is_string());
+    assert!(first["referenceInfo"]["organization"]["localizedName"].is_string());
+    assert_eq!(sandbox.stats().token_calls, 1);
+}
+
+#[tokio::test]
+async fn scope_separator_and_space_encodings() {
+    let sandbox = start(SandboxConfig {
+        scope_separator: " ".into(),
+        ..SandboxConfig::default()
+    })
+    .await;
+    // `%20` instead of `+` for the spaces, and no PKCE: both are fine.
+    let url = format!(
+        "{}?response_type=code&client_id=sandbox-client&redirect_uri={}&state=s&scope=r_ads%20r_organization_admin%20r_marketing_leadgen_automation",
+        sandbox.auth_url(),
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    let response = http().get(url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let code = location_params(&response)["code"].clone();
+    let token: Value = exchange(&sandbox, &code, None).await.json().await.unwrap();
+    assert_eq!(
+        token["scope"],
+        "r_ads r_organization_admin r_marketing_leadgen_automation"
+    );
+}
+
+#[tokio::test]
+async fn authorization_page_errors() {
+    let sandbox = start(registered()).await;
+    let client = http();
+
+    // Unknown client and unregistered redirect URI: an error page, never a redirect.
+    let mut url = authorize_url(&sandbox, &[("state", "s")]);
+    url.query_pairs_mut().clear().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", "someone-else"),
+        ("redirect_uri", REDIRECT),
+        ("scope", SCOPE),
+    ]);
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.headers().get(header::LOCATION).is_none());
+    assert!(
+        response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let mut url = authorize_url(&sandbox, &[]);
+    url.query_pairs_mut().clear().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", "sandbox-client"),
+        ("redirect_uri", "https://evil.example.com/callback"),
+        ("scope", SCOPE),
+    ]);
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.headers().get(header::LOCATION).is_none());
+
+    // A missing scope comes back to the redirect URI as an error.
+    let mut url = authorize_url(&sandbox, &[]);
+    url.query_pairs_mut().clear().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", "sandbox-client"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "r_ads"),
+        ("state", "s1"),
+    ]);
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let params = location_params(&response);
+    assert_eq!(params["error"], "invalid_scope");
+    assert_eq!(params["state"], "s1");
+    assert!(!params.contains_key("code"));
+
+    // The member refuses.
+    sandbox.refuse_authorizations(true);
+    let response = client
+        .get(authorize_url(&sandbox, &[("state", "s2")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let params = location_params(&response);
+    assert_eq!(params["error"], "user_cancelled_authorize");
+    assert!(params.contains_key("error_description"));
+    assert_eq!(params["state"], "s2");
+    assert!(!params.contains_key("code"));
+    sandbox.refuse_authorizations(false);
+    let response = client
+        .get(authorize_url(&sandbox, &[("state", "s3")]))
+        .send()
+        .await
+        .unwrap();
+    assert!(location_params(&response).contains_key("code"));
+}
+
+#[tokio::test]
+async fn token_endpoint_errors_use_linkedins_bodies() {
+    let sandbox = start(registered()).await;
+    let config = sandbox.config().clone();
+    let client = http();
+
+    // Missing code.
+    let response = client
+        .post(sandbox.token_url())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", config.client_id.as_str()),
+            ("client_secret", config.client_secret.as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.json::<Value>().await.unwrap(), token_error(0));
+
+    // A code used once cannot be replayed.
+    let (verifier, challenge) = pkce();
+    let code = authorize(&sandbox, &challenge).await;
+    assert_eq!(
+        exchange(&sandbox, &code, Some(&verifier)).await.status(),
+        StatusCode::OK
+    );
+    let replay = exchange(&sandbox, &code, Some(&verifier)).await;
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(replay.json::<Value>().await.unwrap(), token_error(1));
+
+    // A wrong or missing verifier, or another redirect URI, does not match the code.
+    for verifier in [Some("wrong-verifier-wrong-verifier-wrong-verifier-0"), None] {
+        let code = authorize(&sandbox, &challenge).await;
+        let response = exchange(&sandbox, &code, verifier).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.json::<Value>().await.unwrap(), token_error(2));
+    }
+    let code = authorize(&sandbox, &challenge).await;
+    let response = client
+        .post(sandbox.token_url())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("client_id", config.client_id.as_str()),
+            ("client_secret", config.client_secret.as_str()),
+            ("redirect_uri", "https://app.example.com/other"),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.json::<Value>().await.unwrap(), token_error(2));
+
+    // Client credentials only in an HTTP Basic header are refused.
+    let code = authorize(&sandbox, &challenge).await;
+    let response = client
+        .post(sandbox.token_url())
+        .basic_auth(&config.client_id, Some(&config.client_secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+
+    // A wrong secret.
+    let response = client
+        .post(sandbox.token_url())
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "anything"),
+            ("client_id", config.client_id.as_str()),
+            ("client_secret", "not-the-secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+}
+
+#[tokio::test]
+async fn refresh_keeps_the_first_grants_expiry() {
+    let sandbox = start(registered()).await;
+    let token = grant(&sandbox).await;
+    let refresh_token = token["refresh_token"].as_str().unwrap();
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let response = refresh(&sandbox, refresh_token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let refreshed: Value = response.json().await.unwrap();
+    assert_eq!(refreshed["refresh_token"], refresh_token);
+    let remaining = refreshed["refresh_token_expires_in"].as_i64().unwrap();
+    assert!(
+        (31_536_000 - 10..31_536_000).contains(&remaining),
+        "refreshing must not extend the refresh token: {remaining}"
+    );
+    assert!(refreshed.get("token_type").is_none());
+    let new_access = refreshed["access_token"].as_str().unwrap();
+    assert_ne!(new_access, token["access_token"].as_str().unwrap());
+    assert_eq!(
+        get(&sandbox, new_access, &accounts_query()).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn revoked_tokens_fail_and_cannot_refresh() {
+    let sandbox = start(registered()).await;
+    let token = grant(&sandbox).await;
+    sandbox.revoke_tokens();
+    let (status, body) = get_json(
+        &sandbox,
+        token["access_token"].as_str().unwrap(),
+        &accounts_query(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body, fixture("errors.json")["revoked_token"]);
+    let response = refresh(&sandbox, token["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.json::<Value>().await.unwrap(), token_error(3));
+    // A new authorization works again.
+    let access = access_token(&sandbox).await;
+    assert_eq!(
+        get(&sandbox, &access, &accounts_query()).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn expired_tokens_fail_until_refreshed() {
+    let sandbox = start(registered()).await;
+    let token = grant(&sandbox).await;
+    sandbox.expire_access_tokens();
+    let (status, body) = get_json(
+        &sandbox,
+        token["access_token"].as_str().unwrap(),
+        &accounts_query(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body, fixture("errors.json")["expired_token"]);
+    let refreshed: Value = refresh(&sandbox, token["refresh_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (status, _) = get_json(
+        &sandbox,
+        refreshed["access_token"].as_str().unwrap(),
+        &accounts_query(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn access_tokens_expire_with_their_lifetime() {
+    let sandbox = start(SandboxConfig {
+        access_token_ttl: 1,
+        ..registered()
+    })
+    .await;
+    let token = grant(&sandbox).await;
+    assert_eq!(token["expires_in"], 1);
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let (status, body) = get_json(
+        &sandbox,
+        token["access_token"].as_str().unwrap(),
+        &accounts_query(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["serviceErrorCode"], 65602);
+}
+
+// ------------------------------------------------------------------ headers and Rest.li
+
+#[tokio::test]
+async fn api_headers_are_enforced() {
+    let sandbox = start(SandboxConfig::default()).await;
+    let token = access_token(&sandbox).await;
+    let errors = fixture("errors.json");
+    let url = format!("{}{}", sandbox.api_url(), accounts_query());
+    let client = http();
+
+    let response = client
+        .get(&url)
+        .header("LinkedIn-Version", VERSION)
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        errors["empty_token"]
+    );
+
+    let (status, body) = get_json(&sandbox, "not-a-token", &accounts_query()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["serviceErrorCode"], 65600);
+    assert_eq!(body["message"], "Invalid access token");
+
+    let response = client
+        .get(&url)
+        .bearer_auth(&token)
+        .header("LinkedIn-Version", VERSION)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("X-Restli-Protocol-Version"),
+        "{body}"
+    );
+
+    let response = client
+        .get(&url)
+        .bearer_auth(&token)
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], 400);
+
+    let response = client
+        .get(&url)
+        .bearer_auth(&token)
+        .header("LinkedIn-Version", "20230901")
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UPGRADE_REQUIRED);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        errors["inactive_version"]
+    );
+
+    let response = client
+        .get(&url)
+        .bearer_auth(&token)
+        .header("LinkedIn-Version", "202505")
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn restli_queries_are_decoded_strictly_and_may_be_posted() {
+    let sandbox = start(SandboxConfig::default()).await;
+    let token = access_token(&sandbox).await;
+    let account = &usable_accounts(&sandbox)[0];
+
+    for bad in [
+        "/adAccounts?q=search&search=(status:(values:List(ACTIVE))",
+        "/adAccounts?q=search&search=(status:(values:List(ACTIVE)),test:false))",
+        "/adAccounts?q=search&search=%zz",
+    ] {
+        let (status, body) = get_json(&sandbox, &token, bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(body["status"], 400);
+    }
+    // An unencoded URN is not valid Rest.li 2.0.
+    let raw =
+        format!("/leadForms?q=owner&owner=(sponsoredAccount:urn:li:sponsoredAccount:{account})");
+    assert_eq!(
+        get(&sandbox, &token, &raw).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    // POST with X-HTTP-Method-Override: GET and the query as a form body is the GET.
+    let now = now_ms();
+    let query = leads_query(account, now - 365 * DAY_MS, now, 0, 100);
+    let (status, via_get) =
+        get_json(&sandbox, &token, &format!("/leadFormResponses?{query}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let response = http()
+        .post(format!("{}/leadFormResponses", sandbox.api_url()))
+        .bearer_auth(&token)
+        .header("LinkedIn-Version", VERSION)
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .header("X-HTTP-Method-Override", "GET")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(query.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap(), via_get);
+
+    // A plain POST to a finder is not a GET.
+    let response = http()
+        .post(format!("{}/leadFormResponses?{query}", sandbox.api_url()))
+        .bearer_auth(&token)
+        .header("LinkedIn-Version", VERSION)
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+    // Missing finder parameters are named like LinkedIn does.
+    let (status, body) = get_json(&sandbox, &token, "/leadFormResponses?q=owner").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"message": "Parameter 'owner' is required", "status": 400})
+    );
+}
+
+// ------------------------------------------------------------------ leads, forms, campaigns
+
+/// Every page of lead responses for the account between `from` and `to`.
+async fn all_leads(
+    sandbox: &Sandbox,
+    token: &str,
+    account: &str,
+    from: i64,
+    to: i64,
+) -> Vec<Value> {
+    let mut elements = Vec::new();
+    let mut start = 0;
+    loop {
+        let (status, body) = get_json(
+            sandbox,
+            token,
+            &format!(
+                "/leadFormResponses?{}",
+                leads_query(account, from, to, start, 100)
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page = body["elements"].as_array().unwrap().clone();
+        assert_eq!(body["paging"]["start"], start);
+        assert_eq!(body["paging"]["count"], 100);
+        let short = page.len() < 100;
+        elements.extend(page);
+        if short {
+            return elements;
+        }
+        start += 100;
+    }
+}
+
+#[tokio::test]
+async fn lead_paging_over_a_year_returns_exactly_the_retained_responses() {
+    let sandbox = start(SandboxConfig::default()).await;
+    let token = access_token(&sandbox).await;
+    for account in usable_accounts(&sandbox) {
+        let truth = sandbox.responses(&account);
+        assert!(truth.len() > 90 && truth.len() < 120, "{}", truth.len());
+        let now = now_ms();
+        // Asking for 400 days still returns nothing LinkedIn no longer keeps.
+        let elements = all_leads(&sandbox, &token, &account, now - 400 * DAY_MS, now).await;
+        assert_eq!(ids(&elements), ids(&truth), "same responses, same order");
+        let oldest = now - 365 * DAY_MS;
+        let times: Vec<i64> = elements
+            .iter()
+            .map(|e| e["submittedAt"].as_i64().unwrap())
+            .collect();
+        assert!(times.iter().all(|t| *t >= oldest && *t <= now));
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+        let (_, first_page) = get_json(
+            &sandbox,
+            &token,
+            &format!(
+                "/leadFormResponses?{}",
+                leads_query(&account, 0, now, 0, 100)
+            ),
+        )
+        .await;
+        assert_eq!(first_page["paging"]["total"], truth.len());
+
+        // A narrower range is honoured.
+        let mid = now - 100 * DAY_MS;
+        let recent = all_leads(&sandbox, &token, &account, mid, now).await;
+        let expected: Vec<&Value> = truth
+            .iter()
+            .filter(|e| e["submittedAt"].as_i64().unwrap() >= mid)
+            .collect();
+        assert_eq!(recent.len(), expected.len());
+    }
+
+    // Counts above 100 are capped.
+    let account = &usable_accounts(&sandbox)[0];
+    let now = now_ms();
+    let (_, body) = get_json(
+        &sandbox,
+        &token,
+        &format!(
+            "/leadFormResponses?{}",
+            leads_query(account, 0, now, 0, 500)
+        ),
+    )
+    .await;
+    assert_eq!(body["paging"]["count"], 100);
+    assert_eq!(body["elements"].as_array().unwrap().len(), 100);
+}
+
+#[tokio::test]
+async fn total_is_left_out_when_configured() {
+    let sandbox = start(SandboxConfig {
+        omit_total: true,
+        leads_per_account: 250,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let token = access_token(&sandbox).await;
+    let account = &usable_accounts(&sandbox)[0];
+    let now = now_ms();
+    let (_, body) = get_json(
+        &sandbox,
+        &token,
+        &format!(
+            "/leadFormResponses?{}",
+            leads_query(account, 0, now, 0, 100)
+        ),
+    )
+    .await;
+    assert!(body["paging"].get("total").is_none(), "{}", body["paging"]);
+    let (_, forms) = get_json(
+        &sandbox,
+        &token,
+        &format!(
+            "/leadForms?{}",
+            restli::encode_query(&[("q", json!("owner")), ("owner", owner(account))])
+        ),
+    )
+    .await;
+    assert!(forms["paging"].get("total").is_none());
+    // Paging still ends on the short page.
+    let elements = all_leads(&sandbox, &token, account, 0, now).await;
+    assert!(elements.len() > 200);
+    assert_eq!(ids(&elements), ids(&sandbox.responses(account)));
+}
+
+#[tokio::test]
+async fn single_responses_by_id() {
+    let sandbox = start(SandboxConfig::default()).await;
+    let token = access_token(&sandbox).await;
+    let account = &usable_accounts(&sandbox)[0];
+    let truth = sandbox.responses(account);
+    let lead = &truth[truth.len() / 2];
+    let id = lead["id"].as_str().unwrap();
+    let (status, body) = get_json(&sandbox, &token, &format!("/leadFormResponses/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(&body, lead);
+    let (status, _) = get_json(&sandbox, &token, "/leadFormResponses/no-such-id-1").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    sandbox.delete_lead(id);
+    let (status, _) = get_json(&sandbox, &token, &format!("/leadFormResponses/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!ids(&sandbox.responses(account)).contains(&id.to_owned()));
+
+    let added = sandbox.add_leads(account, 3);
+    assert_eq!(added.len(), 3);
+    let now_truth = ids(&sandbox.responses(account));
+    assert_eq!(&now_truth[now_truth.len() - 3..], added.as_slice());
+    for id in &added {
+        let (status, body) = get_json(&sandbox, &token, &format!("/leadFormResponses/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(model::parse_response(&body).is_ok());
+    }
+    assert!(sandbox.add_leads("424242", 2).is_empty());
+}
+
+#[tokio::test]
+async fn campaigns_page_by_token() {
+    let sandbox = start(SandboxConfig::default()).await;
+    let token = access_token(&sandbox).await;
+    let search = json!({ "status": { "values": [
+        "ACTIVE", "PAUSED", "ARCHIVED", "COMPLETED", "CANCELED", "DRAFT"
+    ] } });
+    for account in sandbox.accounts() {
+        let base = format!(
+            "/adAccounts/{}/adCampaigns?{}",
+            account.id,
+            restli::encode_query(&[("q", json!("search")), ("search", search.clone())])
+        );
+        let (status, all) = get_json(&sandbox, &token, &format!("{base}&pageSize=100")).await;
+        assert_eq!(status, StatusCode::OK, "{all}");
+        assert!(all["metadata"].get("nextPageToken").is_none());
+        let all = all["elements"].as_array().unwrap().clone();
+        assert!((2..=3).contains(&all.len()));
+
+        let mut paged = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let mut url = format!("{base}&pageSize=1");
+            if let Some(token) = &next {
+                url.push_str(&format!("&pageToken={}", restli::encode(&json!(token))));
+            }
+            let (status, body) = get_json(&sandbox, &token, &url).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            paged.extend(body["elements"].as_array().unwrap().clone());
+            match body["metadata"]["nextPageToken"].as_str() {
+                Some(token) => next = Some(token.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(paged, all);
+        for campaign in &all {
+            assert_eq!(
+                campaign["account"],
+                format!("urn:li:sponsoredAccount:{}", account.id)
+            );
+            assert!(campaign["id"].is_i64());
+            for field in ["name", "status", "type"] {
+                assert!(campaign[field].is_string(), "{field}");
+            }
+            assert!(campaign["runSchedule"]["start"].is_i64());
+        }
+        // Every lead's campaign is one of the account's campaigns.
+        let campaign_urns: HashSet<String> = all
+            .iter()
+            .map(|c| format!("urn:li:sponsoredCampaign:{}", c["id"]))
+            .collect();
+        for response in sandbox.responses(&account.id) {
+            let urn = response["leadMetadata"]["sponsoredLeadMetadata"]["campaign"]
+                .as_str()
+                .unwrap();
+            assert!(campaign_urns.contains(urn));
+        }
+        // Only active ones.
+        let (_, active) = get_json(
+            &sandbox,
+            &token,
+            &format!(
+                "/adAccounts/{}/adCampaigns?{}",
+                account.id,
+                restli::encode_query(&[
+                    ("q", json!("search")),
+                    ("search", json!({"status": {"values": ["ACTIVE"]}}))
+                ])
+            ),
+        )
+        .await;
+        let active = active["elements"].as_array().unwrap();
+        assert!(!active.is_empty() && active.iter().all(|c| c["status"] == "ACTIVE"));
+    }
+    let (status, _) = get_json(
+        &sandbox,
+        &token,
+        &format!(
+            "/adAccounts/{}/adCampaigns?q=search&pageToken=bogus",
+            usable_accounts(&sandbox)[0]
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_forbidden_account_answers_403_on_lead_calls() {
+    let sandbox = start(SandboxConfig::default()).await;
+    let token = access_token(&sandbox).await;
+    let forbidden = forbidden_account(&sandbox);
+    let now = now_ms();
+    let (status, body) = get_json(
+        &sandbox,
+        &token,
+        &format!(
+            "/leadFormResponses?{}",
+            leads_query(&forbidden, 0, now, 0, 100)
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body, fixture("errors.json")["access_denied"]);
+    let forms_query = restli::encode_query(&[("q", json!("owner")), ("owner", owner(&forbidden))]);
+    let (status, body) = get_json(&sandbox, &token, &format!("/leadForms?{forms_query}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["code"], "ACCESS_DENIED");
+    let lead = &sandbox.responses(&forbidden)[0];
+    let (status, _) = get_json(
+        &sandbox,
+        &token,
+        &format!("/leadFormResponses/{}", lead["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // No approved role on its organization; approved roles on the others.
+    let (_, accounts) = get_json(&sandbox, &token, &accounts_query()).await;
+    let org_of = |id: &str| {
+        accounts["elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"].as_i64().unwrap().to_string() == id)
+            .map(|a| a["reference"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let (status, acls) = get_json(
+        &sandbox,
+        &token,
+        "/organizationAcls?q=roleAssignee&state=APPROVED",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let approved: HashSet<String> = acls["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .inspect(|acl| assert_eq!(acl["state"], "APPROVED"))
+        .map(|acl| acl["organization"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!approved.contains(&org_of(&forbidden)));
+    for account in usable_accounts(&sandbox) {
+        assert!(approved.contains(&org_of(&account)));
+    }
+    // The account itself is fine: its campaigns list.
+    let (status, _) = get_json(
+        &sandbox,
+        &token,
+        &format!("/adAccounts/{forbidden}/adCampaigns?q=search"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // An account that does not exist.
+    let (status, _) = get_json(
+        &sandbox,
+        &token,
+        &format!("/leadFormResponses?{}", leads_query("1", 0, now, 0, 10)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+// ------------------------------------------------------------------ faults
+
+#[tokio::test]
+async fn faults_are_injected_after_the_auth_checks() {
+    let sandbox = start(SandboxConfig::default()).await;
+    let token = grant(&sandbox).await;
+    let access = token["access_token"].as_str().unwrap().to_owned();
+    let query = accounts_query();
+
+    sandbox.set_faults(Faults {
+        rate: 1.0,
+        kinds: vec![FaultKind::Throttle],
+        seed: 1,
+    });
+    let response = get(&sandbox, &access, &query).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().get(header::RETRY_AFTER).is_none());
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        fixture("errors.json")["throttled"]
+    );
+    // Auth problems are still reported as such, and OAuth is never faulted.
+    let (status, _) = get_json(&sandbox, "bogus", &query).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let response = refresh(&sandbox, token["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    sandbox.set_faults(Faults {
+        rate: 1.0,
+        kinds: vec![FaultKind::Truncated],
+        seed: 1,
+    });
+    let response = get(&sandbox, &access, &query).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.bytes().await.unwrap();
+    assert!(!bytes.is_empty());
+    assert!(serde_json::from_slice::<Value>(&bytes).is_err());
+
+    for (kind, status) in [
+        (FaultKind::ServerError, StatusCode::INTERNAL_SERVER_ERROR),
+        (FaultKind::Unavailable, StatusCode::SERVICE_UNAVAILABLE),
+    ] {
+        sandbox.set_faults(Faults {
+            rate: 1.0,
+            kinds: vec![kind],
+            seed: 1,
+        });
+        assert_eq!(get(&sandbox, &access, &query).await.status(), status);
+    }
+
+    sandbox.set_faults(Faults {
+        rate: 1.0,
+        kinds: vec![FaultKind::Slow(Duration::from_millis(300))],
+        seed: 1,
+    });
+    let started = Instant::now();
+    assert_eq!(
+        get(&sandbox, &access, &query).await.status(),
+        StatusCode::OK
+    );
+    assert!(started.elapsed() >= Duration::from_millis(300));
+
+    // The same seed fails the same calls.
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        sandbox.set_faults(Faults {
+            rate: 0.5,
+            kinds: vec![],
+            seed: 7,
+        });
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            statuses.push(get(&sandbox, &access, &query).await.status().as_u16());
+        }
+        runs.push(statuses);
+    }
+    assert_eq!(runs[0], runs[1]);
+    assert!(
+        runs[0].contains(&200) && runs[0].iter().any(|s| *s != 200),
+        "{:?}",
+        runs[0]
+    );
+
+    sandbox.set_faults(Faults::default());
+    assert_eq!(
+        get(&sandbox, &access, &query).await.status(),
+        StatusCode::OK
+    );
+
+    let stats = sandbox.stats();
+    let failed_per_run = runs[0].iter().filter(|s| **s != 200).count() as u64;
+    assert_eq!(stats.faults_injected, 5 + 2 * failed_per_run);
+    assert!(stats.by_status[&429] >= 1);
+    assert_eq!(stats.by_status[&401], 1);
+    assert_eq!(stats.rest_calls, stats.by_status.values().sum::<u64>());
+    assert_eq!(stats.token_calls, 2);
+}
+
+// ------------------------------------------------------------------ webhooks
+
+type Received = (String, String);
+
+#[derive(Clone)]
+struct Receiver {
+    secret: String,
+    tx: mpsc::UnboundedSender<Received>,
+}
+
+fn hmac_hex(key: &str, message: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(message.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Accepts the body signed in either documented form (constant-time), rejects the rest.
+fn verify(secret: &str, body: &str, signature: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let signature = signature.trim().to_ascii_lowercase();
+    [
+        hmac_hex(secret, &format!("hmacsha256={body}")),
+        hmac_hex(secret, body),
+    ]
+    .iter()
+    .any(|expected| bool::from(expected.as_bytes().ct_eq(signature.as_bytes())))
+}
+
+async fn hook(State(receiver): State<Receiver>, headers: HeaderMap, body: String) -> AxumStatus {
+    let signature = headers
+        .get("x-li-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let valid = verify(&receiver.secret, &body, &signature);
+    receiver.tx.send((signature, body)).ok();
+    if valid {
+        AxumStatus::OK
+    } else {
+        AxumStatus::UNAUTHORIZED
+    }
+}
+
+async fn challenge(
+    State(receiver): State<Receiver>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Json<Value> {
+    let code = query.get("challengeCode").cloned().unwrap_or_default();
+    Json(json!({
+        "challengeCode": code,
+        "challengeResponse": hmac_hex(&receiver.secret, &code),
+    }))
+}
+
+/// A tiny webhook server; returns its URL and what it receives.
+async fn webhook_receiver(secret: &str) -> (String, mpsc::UnboundedReceiver<Received>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let state = Receiver {
+        secret: secret.to_owned(),
+        tx,
+    };
+    let app = Router::new()
+        .route("/linkedin/webhook", post(hook).get(challenge))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/linkedin/webhook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, rx)
+}
+
+/// The next notification: its signature, raw body and parsed body.
+async fn next(rx: &mut mpsc::UnboundedReceiver<Received>) -> (String, String, Value) {
+    let (signature, raw) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a notification in time")
+        .expect("receiver open");
+    let body = serde_json::from_str(&raw).expect("JSON notification");
+    (signature, raw, body)
+}
+
+#[tokio::test]
+async fn webhooks_subscribe_sign_and_deliver() {
+    let sandbox = start(SandboxConfig::default()).await;
+    let secret = sandbox.config().client_secret.clone();
+    let token = access_token(&sandbox).await;
+    let account = usable_accounts(&sandbox)[0].clone();
+    let urn = format!("urn:li:sponsoredAccount:{account}");
+    let (url, mut rx) = webhook_receiver(&secret).await;
+    assert!(sandbox.validate_webhook(&url).await.unwrap());
+
+    let subscribe = |body: Value| {
+        http()
+            .post(format!("{}/leadNotifications", sandbox.api_url()))
+            .bearer_auth(&token)
+            .header("LinkedIn-Version", VERSION)
+            .header("X-Restli-Protocol-Version", "2.0.0")
+            .json(&body)
+            .send()
+    };
+    let response = subscribe(json!({
+        "webhook": url, "owner": { "sponsoredAccount": urn }, "leadType": "SPONSORED"
+    }))
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let id = response.headers()["x-restli-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        sandbox.webhook_subscriptions(),
+        vec![(id.clone(), url.clone(), urn.clone())]
+    );
+    let forbidden = format!("urn:li:sponsoredAccount:{}", forbidden_account(&sandbox));
+    let response = subscribe(json!({
+        "webhook": url, "owner": { "sponsoredAccount": forbidden }, "leadType": "SPONSORED"
+    }))
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // Both signature forms verify; a forged one does not.
+    let lead = sandbox.responses(&account)[0].clone();
+    let lead_id = lead["id"].as_str().unwrap();
+    let status = sandbox
+        .send_webhook(&url, WebhookAction::Created, lead_id, WebhookMode::Signed)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let (signature, raw, body) = next(&mut rx).await;
+    assert_eq!(signature, hmac_hex(&secret, &format!("hmacsha256={raw}")));
+    assert_eq!(body["type"], "LEAD_ACTION");
+    assert_eq!(body["leadAction"], "CREATED");
+    assert_eq!(body["leadGenFormResponse"], lead["id"]);
+    assert_eq!(body["owner"]["sponsoredAccount"], urn);
+    assert_eq!(body["leadGenForm"], lead["versionedLeadGenFormUrn"]);
+    assert_eq!(body["leadType"], "SPONSORED");
+    assert!(body["occurredAt"].as_i64().unwrap() > 1_600_000_000_000);
+    assert!(body["notificationId"].is_string());
+
+    let status = sandbox
+        .send_webhook(
+            &url,
+            WebhookAction::Deleted,
+            lead_id,
+            WebhookMode::SignedPlain,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let (signature, raw, body) = next(&mut rx).await;
+    assert_eq!(signature, hmac_hex(&secret, &raw));
+    assert_eq!(body["leadAction"], "DELETED");
+
+    let status = sandbox
+        .send_webhook(&url, WebhookAction::Created, lead_id, WebhookMode::Forged)
+        .await
+        .unwrap();
+    assert_eq!(status, 401);
+    next(&mut rx).await;
+
+    let status = sandbox
+        .send_webhook(&url, WebhookAction::Created, lead_id, WebhookMode::Twice)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let (_, first, _) = next(&mut rx).await;
+    let (_, second, _) = next(&mut rx).await;
+    assert_eq!(first, second, "the same notification twice");
+
+    // Lead changes notify the subscribed account's webhook.
+    let added = sandbox.add_leads(&account, 2);
+    let mut notified = HashSet::new();
+    for _ in 0..2 {
+        let (signature, raw, body) = next(&mut rx).await;
+        assert!(verify(&secret, &raw, &signature));
+        assert_eq!(body["leadAction"], "CREATED");
+        notified.insert(body["leadGenFormResponse"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(notified, added.iter().cloned().collect());
+    sandbox.delete_lead(&added[0]);
+    let (_, _, body) = next(&mut rx).await;
+    assert_eq!(body["leadAction"], "DELETED");
+    assert_eq!(body["leadGenFormResponse"], added[0].as_str());
+    // Another account's leads do not reach this webhook.
+    sandbox.add_leads(&usable_accounts(&sandbox)[1], 1);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), rx.recv())
+            .await
+            .is_err()
+    );
+
+    // Unsubscribe.
+    let delete = |id: String| {
+        http()
+            .delete(format!("{}/leadNotifications/{id}", sandbox.api_url()))
+            .bearer_auth(&token)
+            .header("LinkedIn-Version", VERSION)
+            .header("X-Restli-Protocol-Version", "2.0.0")
+            .send()
+    };
+    assert_eq!(
+        delete(id.clone()).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(sandbox.webhook_subscriptions().is_empty());
+    assert_eq!(delete(id).await.unwrap().status(), StatusCode::NOT_FOUND);
+    // Fired deliveries are counted once answered; the five sent directly are counted already.
+    assert!(sandbox.stats().webhooks_sent >= 5);
+}
+
+#[tokio::test]
+async fn webhook_validation_fails_on_a_wrong_answer() {
+    let sandbox = start(SandboxConfig::default()).await;
+    // A receiver that knows another secret answers the challenge wrongly.
+    let (url, _rx) = webhook_receiver("another-secret").await;
+    assert!(!sandbox.validate_webhook(&url).await.unwrap());
+}
+
+// ------------------------------------------------------------------ generated data
+
+#[test]
+fn generated_forms_and_responses_parse_and_join() {
+    let sandbox = Sandbox::new(SandboxConfig::default());
+    let mut locales = HashSet::new();
+    let mut predefined = HashSet::new();
+    let mut test_leads = 0;
+    let mut total = 0;
+    // Normalized email → (raw spellings, submitters).
+    let mut people: HashMap<String, (HashSet<String>, HashSet<String>)> = HashMap::new();
+    let mut orders: HashMap<String, HashSet<Vec<String>>> = HashMap::new();
+    for account in sandbox.accounts() {
+        let forms: HashMap<(String, i64), model::LeadForm> = sandbox
+            .forms(&account.id)
+            .iter()
+            .map(|json| {
+                let form = model::parse_form(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+                assert_eq!(form.account_id.as_deref(), Some(account.id.as_str()));
+                assert!(!form.hidden_fields.is_empty());
+                assert!(!form.consents.is_empty());
+                assert!(form.questions.iter().any(|q| !q.options.is_empty()));
+                assert!(form.questions.iter().any(|q| q.predefined_field.is_none()));
+                locales.insert(form.locale.clone().unwrap());
+                predefined.extend(
+                    form.questions
+                        .iter()
+                        .filter_map(|q| q.predefined_field.clone()),
+                );
+                ((form.linkedin_id.clone(), form.version_id), form)
+            })
+            .collect();
+        assert_eq!(forms.len(), 2);
+        for json in sandbox.responses(&account.id) {
+            let response = model::parse_response(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+            total += 1;
+            test_leads += usize::from(response.test_lead);
+            let form = &forms[&(response.form_id.clone(), response.form_version)];
+            let email_question = form
+                .questions
+                .iter()
+                .find(|q| q.predefined_field.as_deref() == Some("EMAIL"))
+                .unwrap();
+            for answer in &response.answers {
+                let question = form
+                    .questions
+                    .iter()
+                    .find(|q| q.question_id == answer.question_id)
+                    .unwrap_or_else(|| panic!("answer to unknown question {}", answer.question_id));
+                match &answer.value {
+                    model::AnswerValue::Choices(chosen) => {
+                        assert!(!chosen.is_empty());
+                        for option in chosen {
+                            assert!(question.options.iter().any(|(id, _)| id == option));
+                        }
+                    }
+                    model::AnswerValue::Text(text) => {
+                        assert!(question.options.is_empty());
+                        if question.question_id == email_question.question_id {
+                            let entry = people.entry(text.trim().to_lowercase()).or_default();
+                            entry.0.insert(text.clone());
+                            entry.1.insert(response.submitter_urn.clone().unwrap());
+                        }
+                    }
+                }
+            }
+            for (consent, _) in &response.consents {
+                assert!(form.consents.iter().any(|c| &c.consent_id == consent));
+            }
+            orders.entry(response.form_id.clone()).or_default().insert(
+                response
+                    .answers
+                    .iter()
+                    .map(|a| a.question_id.clone())
+                    .collect(),
+            );
+        }
+    }
+    assert_eq!(
+        locales,
+        HashSet::from(["en_US", "fr_FR", "de_DE", "es_ES"].map(String::from))
+    );
+    for field in [
+        "FIRST_NAME",
+        "LAST_NAME",
+        "EMAIL",
+        "COMPANY_NAME",
+        "JOB_TITLE",
+        "PHONE_NUMBER",
+        "COUNTRY",
+    ] {
+        assert!(predefined.contains(field), "{field}");
+    }
+    assert!(
+        test_leads > 0 && test_leads * 8 < total,
+        "{test_leads} of {total}"
+    );
+    // Repeated people: the same email in other spellings, always the same member.
+    let respelled = people.values().filter(|(raw, _)| raw.len() > 1).count();
+    assert!(respelled >= 5, "{respelled} people with several spellings");
+    assert!(people.values().all(|(_, submitters)| submitters.len() == 1));
+    // Answers come in no fixed order.
+    assert!(orders.values().all(|o| o.len() > 1));
+}
+
+#[test]
+fn generation_follows_the_seed() {
+    let a = Sandbox::new(SandboxConfig::default());
+    let b = Sandbox::new(SandboxConfig::default());
+    let c = Sandbox::new(SandboxConfig {
+        seed: 7,
+        accounts: 3,
+        ..SandboxConfig::default()
+    });
+    assert_eq!(a.accounts(), b.accounts());
+    let account = &a.accounts()[0].id;
+    assert_eq!(ids(&a.responses(account)), ids(&b.responses(account)));
+    // Timestamps follow the clock; everything else follows the seed.
+    let parsed = |s: &Sandbox| -> Vec<model::LeadForm> {
+        s.forms(account)
+            .iter()
+            .map(|f| model::parse_form(f).unwrap())
+            .collect()
+    };
+    assert_eq!(parsed(&a), parsed(&b));
+    assert_eq!(c.accounts().len(), 4);
+    assert_ne!(a.accounts()[0].id, c.accounts()[0].id);
+    // The retention window hides the oldest ~9%.
+    let kept: usize = a.accounts().iter().map(|x| a.responses(&x.id).len()).sum();
+    let generated = a.accounts().len() * 120;
+    assert!(
+        kept < generated && kept * 100 > generated * 85,
+        "{kept} of {generated}"
+    );
+}
+
+#[tokio::test]
+async fn forms_over_http_match_the_ground_truth() {
+    let sandbox = start(SandboxConfig::default()).await;
+    let token = access_token(&sandbox).await;
+    for account in usable_accounts(&sandbox) {
+        let query = restli::encode_query(&[
+            ("q", json!("owner")),
+            ("owner", owner(&account)),
+            ("start", json!(0)),
+            ("count", json!(10)),
+        ]);
+        let (status, body) = get_json(&sandbox, &token, &format!("/leadForms?{query}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["elements"], json!(sandbox.forms(&account)));
+        assert_eq!(body["paging"]["total"], 2);
+        let id = body["elements"][0]["id"].as_i64().unwrap();
+        let (status, form) = get_json(&sandbox, &token, &format!("/leadForms/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(form, body["elements"][0]);
+    }
+    let stats = sandbox.stats();
+    assert_eq!(stats.rest_calls, 4);
+    assert_eq!(stats.by_status[&200], 4);
+    assert_eq!(stats.authorize_calls, 1);
+}
