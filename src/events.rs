@@ -21,9 +21,17 @@ pub struct LeadSynced {
     pub form_id: Option<i64>,
 }
 
+/// A sync run changed (started, progressed by a page, finished).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRunUpdated {
+    pub run_id: i64,
+    pub profile_id: Option<i64>,
+}
+
 #[derive(Clone)]
 pub struct EventBus {
     leads: broadcast::Sender<LeadSynced>,
+    runs: broadcast::Sender<SyncRunUpdated>,
 }
 
 /// Events a subscriber may fall behind by before it is told it lagged.
@@ -33,6 +41,7 @@ impl Default for EventBus {
     fn default() -> Self {
         Self {
             leads: broadcast::channel(CAPACITY).0,
+            runs: broadcast::channel(CAPACITY).0,
         }
     }
 }
@@ -45,5 +54,13 @@ impl EventBus {
 
     pub fn subscribe(&self) -> broadcast::Receiver<LeadSynced> {
         self.leads.subscribe()
+    }
+
+    pub fn publish_run(&self, event: SyncRunUpdated) {
+        let _ = self.runs.send(event);
+    }
+
+    pub fn subscribe_runs(&self) -> broadcast::Receiver<SyncRunUpdated> {
+        self.runs.subscribe()
     }
 }

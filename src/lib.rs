@@ -33,6 +33,12 @@ impl AppState {
     pub async fn start(config: Config) -> anyhow::Result<Self> {
         let db = db::connect(&config.database_url).await?;
         db::migrate(&db, &config.database_url).await?;
+        let interrupted = service::connector::fail_interrupted_runs(&db)
+            .await
+            .unwrap_or(0);
+        if interrupted > 0 {
+            tracing::warn!(interrupted, "marked sync runs cut off by a stop as failed");
+        }
         Self::with_db(db, config)
     }
 

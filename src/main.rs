@@ -155,13 +155,35 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 async fn sync(config: Config, profile: i64) -> anyhow::Result<()> {
     let state = AppState::start(config).await?;
     let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .expect("a valid template"),
+    );
     bar.set_message(format!("syncing LinkedIn profile {profile}"));
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    // The bar follows the run's progress events (one per stored page).
+    let mut updates = state.bus.subscribe_runs();
+    let db = state.db.clone();
+    let follow = bar.clone();
+    let watcher = tokio::spawn(async move {
+        while let Ok(update) = updates.recv().await {
+            if let Ok(run) = leadsync::service::connector::get_run(&db, update.run_id).await {
+                follow.set_message(format!(
+                    "fetched {} lead responses: {} new, {} leads created, {} updated",
+                    run.submissions_fetched,
+                    run.submissions_created,
+                    run.leads_created,
+                    run.leads_updated
+                ));
+            }
+        }
+    });
     let run = state
         .connector
         .sync_now(profile, leadsync::service::connector::Trigger::Manual)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    watcher.abort();
     bar.finish_and_clear();
     println!(
         "sync run {}: {} — fetched {}, new submissions {}, duplicates {}, leads created {}, leads updated {}, failed {}",

@@ -503,9 +503,11 @@ impl Connector {
                 Expr::value(SyncRunStatus::Running.as_str()),
             )
             .col_expr(sync_run::Column::StartedAt, Expr::value(Utc::now()))
+            .col_expr(sync_run::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(sync_run::Column::Id.eq(run_id))
             .exec(self.db())
             .await;
+        self.publish_run(run_id, profile_id);
         let mut counts = RunCounts::default();
         let result = self
             .sync_profile(run_id, profile_id, &mut counts, unsynced_since)
@@ -525,6 +527,7 @@ impl Connector {
         if let Err(e) = finish_run(self.db(), run_id, &counts, error).await {
             tracing::error!(run_id, error = ?e, "could not record the end of a sync run");
         }
+        self.publish_run(run_id, profile_id);
     }
 
     async fn sync_profile(
@@ -566,7 +569,7 @@ impl Connector {
                 .map_err(|e| db_fail(e.into()))?
                 .unwrap_or(account);
             let mut result = self
-                .sync_account(profile_id, &token, &account, &lease_owner, counts)
+                .sync_account(run_id, profile_id, &token, &account, &lease_owner, counts)
                 .await;
             if let Err(ApiError::Unauthorized { .. }) = result {
                 // Refresh once, then continue from the committed cursor.
@@ -579,7 +582,7 @@ impl Connector {
                             .map_err(|e| db_fail(e.into()))?
                             .unwrap_or(account.clone());
                         result = self
-                            .sync_account(profile_id, &token, &fresh, &lease_owner, counts)
+                            .sync_account(run_id, profile_id, &token, &fresh, &lease_owner, counts)
                             .await;
                     }
                     Err(e) => {
@@ -888,8 +891,24 @@ impl Connector {
 
     /// Pulls the account's lead responses from its cursor (minus an overlap) or, the first time,
     /// the whole 365-day retention window, page by page.
+    /// Records a run's counts so far (the CLI's progress bar and live UIs read them).
+    async fn progress(&self, run_id: i64, profile_id: i64, counts: &RunCounts) {
+        if let Err(e) = write_counts(self.db(), run_id, counts).await {
+            tracing::warn!(run_id, error = ?e, "could not record sync progress");
+        }
+        self.publish_run(run_id, profile_id);
+    }
+
+    fn publish_run(&self, run_id: i64, profile_id: i64) {
+        self.inner.bus.publish_run(crate::events::SyncRunUpdated {
+            run_id,
+            profile_id: Some(profile_id),
+        });
+    }
+
     async fn sync_account(
         &self,
+        run_id: i64,
         profile_id: i64,
         token: &str,
         account: &linkedin_account::Model,
@@ -1011,6 +1030,7 @@ impl Connector {
             renew_lease(self.db(), account.id, lease_owner)
                 .await
                 .map_err(dbe)?;
+            self.progress(run_id, profile_id, counts).await;
             if done {
                 break;
             }
@@ -1412,6 +1432,44 @@ async fn new_run(
     }
     .insert(db)
     .await?)
+}
+
+async fn write_counts(db: &DatabaseConnection, run_id: i64, c: &RunCounts) -> AppResult<()> {
+    use sync_run::Column as R;
+    sync_run::Entity::update_many()
+        .col_expr(R::SubmissionsFetched, Expr::value(c.fetched))
+        .col_expr(R::SubmissionsCreated, Expr::value(c.created))
+        .col_expr(R::DuplicatesSkipped, Expr::value(c.duplicates))
+        .col_expr(R::LeadsCreated, Expr::value(c.leads_created))
+        .col_expr(R::LeadsUpdated, Expr::value(c.leads_updated))
+        .col_expr(R::Failed, Expr::value(c.failed))
+        .col_expr(R::UpdatedAt, Expr::value(Utc::now()))
+        .filter(R::Id.eq(run_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Runs still QUEUED or RUNNING that have not moved for this long were cut off (a crash, a
+/// restart): they are marked FAILED so that UIs and the next sync see the truth.
+pub async fn fail_interrupted_runs(db: &DatabaseConnection) -> AppResult<u64> {
+    use sync_run::Column as R;
+    let stale = Utc::now() - chrono::Duration::minutes(10);
+    let result = sync_run::Entity::update_many()
+        .col_expr(R::Status, Expr::value(SyncRunStatus::Failed.as_str()))
+        .col_expr(
+            R::Error,
+            Expr::value("interrupted: the instance running it stopped"),
+        )
+        .col_expr(R::FinishedAt, Expr::value(Utc::now()))
+        .filter(R::Status.is_in([
+            SyncRunStatus::Queued.as_str(),
+            SyncRunStatus::Running.as_str(),
+        ]))
+        .filter(R::UpdatedAt.lt(stale))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 async fn finish_run(

@@ -282,7 +282,9 @@ async fn authorize_discover_and_sync_equal_linkedin() {
                     let form_id = leadsync::linkedin::model::parse_response(&r)
                         .unwrap()
                         .form_id;
-                    let form = forms.iter().find(|f| f["id"].as_i64() == form_id.parse::<i64>().ok())?;
+                    let form = forms
+                        .iter()
+                        .find(|f| f["id"].as_i64() == form_id.parse::<i64>().ok())?;
                     let email_q = form["content"]["questions"]
                         .as_array()?
                         .iter()

@@ -83,6 +83,35 @@ fn table() -> Vec<(&'static str, Value, &'static [Role])> {
         ("Campaigns", json!({}), LEAD_USERS),
         ("Forms", json!({}), LEAD_USERS),
         ("CustomerJourneys", json!({}), LEAD_USERS),
+        (
+            "IngestLinkedInLeads",
+            json!({"input": {"responses": []}}),
+            &[SystemAdministrator, S2sInbound],
+        ),
+        (
+            "AuthorizeLinkedInUserProfile",
+            json!({"id": missing}),
+            &[SystemAdministrator, LeadgenSalesperson],
+        ),
+        (
+            "UpdateLinkedInAccount",
+            json!({"id": missing, "input": {"enabledForSync": false}}),
+            &[SystemAdministrator, LeadgenSalesperson],
+        ),
+        (
+            "SyncSubmissions",
+            json!({"profileId": missing}),
+            &[SystemAdministrator, LeadgenSalesperson],
+        ),
+        ("SyncRun", json!({"id": missing}), LEAD_USERS),
+        ("SyncStatus", json!({}), LEAD_USERS),
+        ("LeadsBySource", json!({}), LEAD_USERS),
+        ("SubmissionsByCampaign", json!({}), LEAD_USERS),
+        (
+            "SubmissionsOverTime",
+            json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-08T00:00:00Z", "interval": "DAY"}),
+            LEAD_USERS,
+        ),
     ]
 }
 
