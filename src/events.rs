@@ -1,6 +1,11 @@
-//! The event bus behind subscriptions: a bounded in-process broadcast channel, published to after
-//! commit. A subscriber that falls more than the capacity behind is told it lagged.
+//! The event bus behind subscriptions: bounded in-process broadcast channels, published to after
+//! commit. On PostgreSQL, events go out with `NOTIFY` and every instance `LISTEN`s, so a subscriber
+//! on one instance sees what another committed; on SQLite (one instance) they stay in process.
+//! A subscriber that falls more than `CAPACITY` events behind is told it lagged.
 
+use std::{sync::Arc, time::Duration};
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -28,39 +33,127 @@ pub struct SyncRunUpdated {
     pub profile_id: Option<i64>,
 }
 
-#[derive(Clone)]
-pub struct EventBus {
-    leads: broadcast::Sender<LeadSynced>,
-    runs: broadcast::Sender<SyncRunUpdated>,
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Event {
+    Lead(LeadSynced),
+    Run(SyncRunUpdated),
 }
 
 /// Events a subscriber may fall behind by before it is told it lagged.
 pub const CAPACITY: usize = 1024;
+const CHANNEL: &str = "leadsync_events";
+
+#[derive(Clone)]
+pub struct EventBus {
+    leads: broadcast::Sender<LeadSynced>,
+    runs: broadcast::Sender<SyncRunUpdated>,
+    /// Set on PostgreSQL: publish through NOTIFY.
+    postgres: Option<Arc<DatabaseConnection>>,
+}
 
 impl Default for EventBus {
     fn default() -> Self {
         Self {
             leads: broadcast::channel(CAPACITY).0,
             runs: broadcast::channel(CAPACITY).0,
+            postgres: None,
         }
     }
 }
 
 impl EventBus {
-    pub fn publish(&self, event: LeadSynced) {
+    /// The bus for this database: in process on SQLite; NOTIFY/LISTEN across instances on
+    /// PostgreSQL (the listener reconnects by itself after a database restart).
+    pub fn for_database(db: &DatabaseConnection, url: &str) -> Self {
+        let mut bus = Self::default();
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            bus.postgres = Some(Arc::new(db.clone()));
+            tokio::spawn(listen(bus.clone(), url.to_owned()));
+        }
+        bus
+    }
+
+    fn deliver(&self, event: Event) {
         // No subscriber is not an error.
-        let _ = self.leads.send(event);
+        match event {
+            Event::Lead(e) => {
+                let _ = self.leads.send(e);
+            }
+            Event::Run(e) => {
+                let _ = self.runs.send(e);
+            }
+        }
+    }
+
+    async fn publish(&self, event: Event) {
+        let Some(db) = &self.postgres else {
+            self.deliver(event);
+            return;
+        };
+        let payload = serde_json::to_string(&event).expect("events serialize");
+        let sent = db
+            .execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [CHANNEL.into(), payload.into()],
+            ))
+            .await;
+        if let Err(e) = sent {
+            // Subscribers on this instance still hear of it.
+            tracing::warn!(error = %e, "NOTIFY failed; delivering in process only");
+            self.deliver(event);
+        }
+    }
+
+    pub async fn publish_lead(&self, event: LeadSynced) {
+        self.publish(Event::Lead(event)).await;
+    }
+
+    pub async fn publish_run(&self, event: SyncRunUpdated) {
+        self.publish(Event::Run(event)).await;
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LeadSynced> {
         self.leads.subscribe()
     }
 
-    pub fn publish_run(&self, event: SyncRunUpdated) {
-        let _ = self.runs.send(event);
-    }
-
     pub fn subscribe_runs(&self) -> broadcast::Receiver<SyncRunUpdated> {
         self.runs.subscribe()
+    }
+}
+
+async fn listen(bus: EventBus, url: String) {
+    use sea_orm::sqlx::postgres::PgListener;
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let listener = async {
+            let mut l = PgListener::connect(&url).await?;
+            l.listen(CHANNEL).await?;
+            Ok::<_, sea_orm::sqlx::Error>(l)
+        }
+        .await;
+        match listener {
+            Ok(mut listener) => {
+                backoff = Duration::from_millis(200);
+                loop {
+                    match listener.recv().await {
+                        Ok(n) => match serde_json::from_str::<Event>(n.payload()) {
+                            Ok(event) => bus.deliver(event),
+                            Err(e) => tracing::warn!(error = %e, "ignoring an unreadable event"),
+                        },
+                        Err(e) => {
+                            tracing::warn!(error = %e, "event listener lost PostgreSQL; reconnecting");
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "event listener cannot reach PostgreSQL; retrying")
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }

@@ -46,7 +46,7 @@ impl AppState {
         let key = config.resolve_secret_key()?;
         let connector = service::connector::Connector::new(
             db.clone(),
-            events::EventBus::default(),
+            events::EventBus::for_database(&db, &config.database_url),
             service::connector::ConnectorOptions {
                 client: config.linkedin_client()?,
                 key,

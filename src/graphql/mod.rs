@@ -5,11 +5,10 @@ pub mod insight;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{
-    Context, EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder,
-};
+use async_graphql::{Context, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::{config::Config, events::EventBus, service::connector::Connector};
@@ -33,7 +32,7 @@ pub struct Mutation(
     mutation::ConnectorMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, subscription::Subscription>;
 
 /// What resolvers reach through the context.
 pub struct SchemaState {
@@ -47,8 +46,12 @@ pub fn state<'a>(ctx: &Context<'a>) -> &'a SchemaState {
     ctx.data_unchecked::<SchemaState>()
 }
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, subscription::Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        subscription::Subscription,
+    )
 }
 
 pub fn build_schema(

@@ -3,13 +3,16 @@
 use std::time::Duration;
 
 use async_graphql::{
-    Data, ErrorExtensions, Executor, ServerError,
+    Data, Executor, ServerError,
     http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
 };
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::{
     Router,
-    extract::{State, WebSocketUpgrade},
+    extract::{
+        State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, WebSocket},
+    },
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
@@ -129,6 +132,9 @@ async fn graphiql() -> Html<String> {
     )
 }
 
+/// How long a client has to send `connection_init` (graphql-transport-ws closes with 4408).
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
 async fn graphql_ws(
     State(state): State<AppState>,
     protocol: GraphQLProtocol,
@@ -136,28 +142,60 @@ async fn graphql_ws(
 ) -> Response {
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            let schema = CodedSchema(state.schema.clone());
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .keepalive_timeout(Duration::from_secs(30))
-                .on_connection_init(move |payload| async move {
-                    let authorization = payload
-                        .get("authorization")
-                        .or_else(|| payload.get("Authorization"))
-                        .and_then(|v| v.as_str())
-                        .map(str::to_owned);
-                    match viewer_for(&state, authorization.as_deref()).await {
-                        Some(viewer) => {
-                            let mut data = Data::default();
-                            data.insert(viewer);
-                            Ok(data)
-                        }
-                        None => Err(async_graphql::Error::new("unauthenticated")
-                            .extend_with(|_, e| e.set("code", "UNAUTHENTICATED"))),
-                    }
-                })
-                .serve()
+        .on_upgrade(move |socket| serve_socket(state, protocol, socket))
+}
+
+/// Authenticates `connection_init` before handing the socket to async-graphql, so that refusals
+/// close with the protocol's codes: 4408 no init in time, 4401 anything before init (or no
+/// token), 4403 a token that is not valid.
+async fn serve_socket(state: AppState, protocol: GraphQLProtocol, socket: WebSocket) {
+    use futures::{SinkExt, StreamExt};
+    let (mut sink, mut stream) = socket.split();
+    let close = |code: u16, reason: &'static str| {
+        Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        }))
+    };
+    let first = match tokio::time::timeout(INIT_TIMEOUT, stream.next()).await {
+        Err(_) => {
+            let _ = sink
+                .send(close(4408, "Connection initialisation timeout"))
+                .await;
+            return;
+        }
+        Ok(Some(Ok(Message::Text(text)))) => text,
+        Ok(_) => return,
+    };
+    let message: serde_json::Value = serde_json::from_str(first.as_str()).unwrap_or_default();
+    if message.get("type").and_then(|t| t.as_str()) != Some("connection_init") {
+        let _ = sink.send(close(4401, "Unauthorized")).await;
+        return;
+    }
+    let payload = message.get("payload").cloned().unwrap_or_default();
+    let authorization = payload
+        .get("authorization")
+        .or_else(|| payload.get("Authorization"))
+        .and_then(|v| v.as_str());
+    let Some(authorization) = authorization else {
+        let _ = sink.send(close(4401, "Unauthorized")).await;
+        return;
+    };
+    let Some(viewer) = viewer_for(&state, Some(authorization)).await else {
+        let _ = sink.send(close(4403, "Forbidden")).await;
+        return;
+    };
+    // Replay the init message so that async-graphql acknowledges it.
+    let replayed = futures::stream::once(async move { Ok(Message::Text(first)) }).chain(stream);
+    GraphQLWebSocket::new_with_pair(sink, replayed, CodedSchema(state.schema.clone()), protocol)
+        .keepalive_timeout(Duration::from_secs(30))
+        .on_connection_init(move |_| async move {
+            let mut data = Data::default();
+            data.insert(viewer);
+            Ok(data)
         })
+        .serve()
+        .await;
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {

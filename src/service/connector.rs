@@ -507,7 +507,7 @@ impl Connector {
             .filter(sync_run::Column::Id.eq(run_id))
             .exec(self.db())
             .await;
-        self.publish_run(run_id, profile_id);
+        self.publish_run(run_id, profile_id).await;
         let mut counts = RunCounts::default();
         let result = self
             .sync_profile(run_id, profile_id, &mut counts, unsynced_since)
@@ -527,7 +527,7 @@ impl Connector {
         if let Err(e) = finish_run(self.db(), run_id, &counts, error).await {
             tracing::error!(run_id, error = ?e, "could not record the end of a sync run");
         }
-        self.publish_run(run_id, profile_id);
+        self.publish_run(run_id, profile_id).await;
     }
 
     async fn sync_profile(
@@ -896,14 +896,17 @@ impl Connector {
         if let Err(e) = write_counts(self.db(), run_id, counts).await {
             tracing::warn!(run_id, error = ?e, "could not record sync progress");
         }
-        self.publish_run(run_id, profile_id);
+        self.publish_run(run_id, profile_id).await;
     }
 
-    fn publish_run(&self, run_id: i64, profile_id: i64) {
-        self.inner.bus.publish_run(crate::events::SyncRunUpdated {
-            run_id,
-            profile_id: Some(profile_id),
-        });
+    async fn publish_run(&self, run_id: i64, profile_id: i64) {
+        self.inner
+            .bus
+            .publish_run(crate::events::SyncRunUpdated {
+                run_id,
+                profile_id: Some(profile_id),
+            })
+            .await;
     }
 
     async fn sync_account(

@@ -431,7 +431,7 @@ pub async fn ingest(
     stored.sort();
     report.submission_ids = stored.into_iter().map(|(_, id)| id).collect();
     for event in events {
-        bus.publish(event);
+        bus.publish_lead(event).await;
     }
     tracing::info!(
         created = report.submissions_created,

@@ -7,6 +7,7 @@ mod ingest;
 mod insight;
 mod leads;
 mod linkedin_reads;
+mod live;
 mod matching;
 mod roles;
 mod sandbox;

@@ -228,10 +228,10 @@ async fn internal_errors_are_masked() {
 
 // ------------------------------------------------------------------ WebSocket
 
-type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Serves the router on a real port; returns its address.
-async fn serve(app: &TestApp) -> std::net::SocketAddr {
+pub(crate) async fn serve(app: &TestApp) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = leadsync::app(app.state.clone());
@@ -241,7 +241,7 @@ async fn serve(app: &TestApp) -> std::net::SocketAddr {
     addr
 }
 
-async fn connect(addr: std::net::SocketAddr) -> Ws {
+pub(crate) async fn connect(addr: std::net::SocketAddr) -> Ws {
     let mut request = format!("ws://{addr}/graphql/ws")
         .into_client_request()
         .unwrap();
@@ -262,14 +262,14 @@ async fn connect(addr: std::net::SocketAddr) -> Ws {
     ws
 }
 
-async fn send(ws: &mut Ws, message: Value) {
+pub(crate) async fn send(ws: &mut Ws, message: Value) {
     ws.send(Message::text(message.to_string()))
         .await
         .expect("send");
 }
 
 /// The next frame other than ping/pong, within 10 s; `None` when the stream ended.
-async fn next_frame(ws: &mut Ws) -> Option<Result<Message, String>> {
+pub(crate) async fn next_frame(ws: &mut Ws) -> Option<Result<Message, String>> {
     loop {
         let item = tokio::time::timeout(Duration::from_secs(10), ws.next())
             .await
@@ -283,7 +283,7 @@ async fn next_frame(ws: &mut Ws) -> Option<Result<Message, String>> {
     }
 }
 
-async fn next_json(ws: &mut Ws) -> Value {
+pub(crate) async fn next_json(ws: &mut Ws) -> Value {
     match next_frame(ws).await {
         Some(Ok(Message::Text(text))) => serde_json::from_str(text.as_str()).expect("JSON frame"),
         other => panic!("expected a text frame, got {other:?}"),

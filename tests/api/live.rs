@@ -1,0 +1,329 @@
+//! Live: subscriptions over graphql-transport-ws, filters, authentication close codes, lagging
+//! subscribers, and delivery across instances on PostgreSQL.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use leadsync::domain::Role;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::{
+    common::TestApp,
+    server::{connect, next_frame, next_json, send, serve},
+};
+
+const FORM: i64 = 4200;
+
+fn form() -> Value {
+    let text = |q: &str| json!({"localized": {"en_US": q}});
+    json!({
+        "id": FORM, "versionId": 1, "name": "Live form",
+        "content": {"questions": [
+            {"questionId": 1, "name": "Email", "question": text("Email"), "predefinedField": "EMAIL"}
+        ]}
+    })
+}
+
+fn response(id: &str, campaign: i64, email: &str) -> Value {
+    json!({
+        "id": id, "owner": {"sponsoredAccount": "urn:li:sponsoredAccount:1"},
+        "leadMetadata": {"sponsoredLeadMetadata": {"campaign": format!("urn:li:sponsoredCampaign:{campaign}")}},
+        "versionedLeadGenFormUrn": format!("urn:li:versionedLeadGenForm:(urn:li:leadGenForm:{FORM},1)"),
+        "submittedAt": 1_760_000_000_000_i64, "testLead": false,
+        "formResponse": {"answers": [{"questionId": 1, "answerDetails": {"textQuestionAnswer": {"answer": email}}}]}
+    })
+}
+
+async fn ingest(app: &TestApp, responses: Vec<Value>) {
+    let s2s = app.token(&[Role::S2sInbound]).await;
+    let result = app
+        .op(
+            Some(&s2s),
+            "IngestLinkedInLeads",
+            json!({"input": {"forms": [form()], "responses": responses}}),
+        )
+        .await;
+    assert!(result.get("errors").is_none(), "{result}");
+}
+
+async fn campaign_id(app: &TestApp, linkedin_id: &str) -> String {
+    use entity::linkedin_campaign;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    linkedin_campaign::Entity::find()
+        .filter(linkedin_campaign::Column::LinkedinId.eq(linkedin_id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string()
+}
+
+async fn subscribe(ws: &mut crate::server::Ws, token: &str, variables: Value) {
+    send(
+        ws,
+        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}}),
+    )
+    .await;
+    assert_eq!(next_json(ws).await["type"], "connection_ack");
+    send(
+        ws,
+        json!({"id": "live", "type": "subscribe", "payload": {
+            "query": crate::common::contract_operation("LeadSynced"),
+            "operationName": "LeadSynced",
+            "variables": variables}}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn lead_synced_delivers_committed_leads_with_filters() {
+    let app = TestApp::new().await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    // Create both campaigns first, so the subscriber can filter by one.
+    ingest(
+        &app,
+        vec![
+            response("seed-a", 1, "seed-a@x.example"),
+            response("seed-b", 2, "seed-b@x.example"),
+        ],
+    )
+    .await;
+    let campaign_a = campaign_id(&app, "1").await;
+    let addr = serve(&app).await;
+    let mut all = connect(addr).await;
+    subscribe(&mut all, &sales, json!({})).await;
+    let mut only_a = connect(addr).await;
+    subscribe(&mut only_a, &sales, json!({"campaignId": campaign_a})).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    ingest(
+        &app,
+        vec![
+            response("b1", 2, "b1@x.example"),
+            response("a1", 1, "a1@x.example"),
+            response("a2", 1, "A1@x.example"),
+        ],
+    )
+    .await;
+
+    let mut seen_all = Vec::new();
+    for _ in 0..3 {
+        let message = next_json(&mut all).await;
+        assert_eq!(message["type"], "next", "{message}");
+        let data = &message["payload"]["data"]["leadSynced"];
+        seen_all.push((
+            data["outcome"].as_str().unwrap().to_owned(),
+            data["lead"]["email"].as_str().unwrap().to_owned(),
+        ));
+        assert_eq!(data["lead"]["source"], "LINKEDIN_SPONSORED_CONTENT");
+        assert!(data["submission"]["campaign"]["name"].is_string());
+    }
+    seen_all.sort();
+    assert_eq!(
+        seen_all,
+        [
+            ("CREATED".into(), "a1@x.example".into()),
+            ("CREATED".into(), "b1@x.example".into()),
+            ("UNCHANGED".into(), "a1@x.example".into())
+        ]
+    );
+    let mut seen_a = Vec::new();
+    for _ in 0..2 {
+        let message = next_json(&mut only_a).await;
+        let data = &message["payload"]["data"]["leadSynced"];
+        assert_eq!(data["submission"]["campaign"]["id"], campaign_a.as_str());
+        seen_a.push(data["outcome"].as_str().unwrap().to_owned());
+    }
+    seen_a.sort();
+    assert_eq!(seen_a, ["CREATED", "UNCHANGED"]);
+    // Nothing from campaign 2 reaches the filtered subscriber.
+    let quiet = tokio::time::timeout(Duration::from_millis(300), only_a.next()).await;
+    assert!(
+        quiet.is_err() || matches!(quiet, Ok(Some(Ok(Message::Ping(_) | Message::Pong(_))))),
+        "{quiet:?}"
+    );
+}
+
+async fn close_code(ws: &mut crate::server::Ws) -> Option<u16> {
+    match next_frame(ws).await {
+        Some(Ok(Message::Close(Some(frame)))) => Some(u16::from(frame.code)),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn unauthenticated_sockets_are_closed_with_protocol_codes() {
+    let app = TestApp::new().await;
+    let addr = serve(&app).await;
+    let mut ws = connect(addr).await;
+    send(&mut ws, json!({"type": "connection_init", "payload": {}})).await;
+    assert_eq!(close_code(&mut ws).await, Some(4401));
+    let mut ws = connect(addr).await;
+    send(
+        &mut ws,
+        json!({"type": "connection_init", "payload": {"authorization": "Bearer lsk_wrong"}}),
+    )
+    .await;
+    assert_eq!(close_code(&mut ws).await, Some(4403));
+    let mut ws = connect(addr).await;
+    send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { leadSynced { outcome } }"}})).await;
+    assert_eq!(close_code(&mut ws).await, Some(4401));
+}
+
+#[tokio::test]
+async fn a_lagging_subscriber_does_not_hold_the_pipeline_and_is_told() {
+    let app = TestApp::new().await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    let viewer = leadsync::service::users::authenticate(&app.db, &sales)
+        .await
+        .unwrap()
+        .unwrap();
+    let request =
+        async_graphql::Request::new("subscription { leadSynced { outcome lead { email } } }")
+            .data(viewer);
+    let mut stream = app.state.schema.execute_stream(request);
+    // Start the subscription (its first poll subscribes), then never read while leads commit.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), stream.next())
+            .await
+            .is_err()
+    );
+    let total = leadsync::events::CAPACITY + 76;
+    let responses: Vec<Value> = (0..total)
+        .map(|i| response(&format!("lag-{i}"), 1, &format!("lag{i}@x.example")))
+        .collect();
+    for chunk in responses.chunks(1000) {
+        ingest(&app, chunk.to_vec()).await;
+    }
+    // The pipeline finished every lead although the subscriber read nothing.
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(
+        entity::lead::Entity::find().count(&app.db).await.unwrap() as usize,
+        total
+    );
+    // The subscriber is told it fell behind, then its stream ends.
+    let mut told = false;
+    for _ in 0..=total {
+        match tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("an item")
+        {
+            Some(response) if !response.errors.is_empty() => {
+                assert!(
+                    response.errors[0].message.contains("fell"),
+                    "{:?}",
+                    response.errors
+                );
+                told = true;
+                break;
+            }
+            Some(_) => continue,
+            None => break,
+        }
+    }
+    assert!(told, "the lagging subscriber was told");
+    assert!(
+        tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .unwrap()
+            .is_none(),
+        "then closed"
+    );
+}
+
+#[tokio::test]
+async fn sync_progress_is_pushed_to_subscribers() {
+    let app = TestApp::new().await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    let viewer = leadsync::service::users::authenticate(&app.db, &sales)
+        .await
+        .unwrap()
+        .unwrap();
+    let profile = leadsync::service::linkedin::create_profile(&app.db, "P", viewer.user_id)
+        .await
+        .unwrap();
+    let request = async_graphql::Request::new(format!(
+        "subscription {{ syncRunUpdated(profileId: \"{}\") {{ id status submissionsFetched }} }}",
+        profile.id
+    ))
+    .data(viewer);
+    let mut stream = app.state.schema.execute_stream(request);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), stream.next())
+            .await
+            .is_err()
+    );
+    use sea_orm::{ActiveModelTrait, Set};
+    let now = chrono::Utc::now();
+    let run = entity::sync_run::ActiveModel {
+        profile_id: Set(Some(profile.id)),
+        trigger: Set("MANUAL".into()),
+        status: Set("RUNNING".into()),
+        started_at: Set(Some(now)),
+        finished_at: Set(None),
+        submissions_fetched: Set(40),
+        submissions_created: Set(0),
+        duplicates_skipped: Set(0),
+        leads_created: Set(0),
+        leads_updated: Set(0),
+        failed: Set(0),
+        error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    app.state
+        .bus
+        .publish_run(leadsync::events::SyncRunUpdated {
+            run_id: run.id + 1000,
+            profile_id: Some(profile.id + 1),
+        })
+        .await;
+    app.state
+        .bus
+        .publish_run(leadsync::events::SyncRunUpdated {
+            run_id: run.id,
+            profile_id: Some(profile.id),
+        })
+        .await;
+    let response = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let data = response.data.into_json().unwrap();
+    assert_eq!(
+        data["syncRunUpdated"],
+        json!({"id": run.id.to_string(), "status": "RUNNING", "submissionsFetched": 40})
+    );
+}
+
+#[tokio::test]
+async fn a_lead_committed_on_one_instance_reaches_a_subscriber_on_another() {
+    let app = TestApp::new().await;
+    if !app.test_db.is_postgres() {
+        eprintln!("instances share events through PostgreSQL: skipped on SQLite");
+        return;
+    }
+    // Instance B: its own state, bus and listener, on the same database.
+    let b = leadsync::AppState::with_db(app.db.clone(), (*app.state.config).clone()).unwrap();
+    let mut events_b = b.bus.subscribe();
+    tokio::time::sleep(Duration::from_millis(300)).await; // B's LISTEN is up
+    ingest(&app, vec![response("cross-1", 9, "cross@x.example")]).await;
+    let event = tokio::time::timeout(Duration::from_secs(10), events_b.recv())
+        .await
+        .expect("delivered across instances")
+        .unwrap();
+    assert_eq!(event.outcome, leadsync::events::LeadOutcome::Created);
+    let lead = entity::lead::Entity::find_by_id(event.lead_id);
+    use sea_orm::EntityTrait;
+    assert_eq!(
+        lead.one(&app.db).await.unwrap().unwrap().email.as_deref(),
+        Some("cross@x.example")
+    );
+}
