@@ -110,6 +110,29 @@ pub struct Config {
     )]
     pub log_format: LogFormat,
 
+    /// In production, introspection and GraphiQL are off unless this is set.
+    #[arg(long, env = "LEADSYNC_INTROSPECTION", global = true)]
+    pub introspection: bool,
+
+    /// Origins allowed to call the API from a browser (comma-separated). In development every
+    /// origin is allowed; in production none unless listed.
+    #[arg(
+        long,
+        env = "LEADSYNC_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// GraphQL requests allowed per API token per minute.
+    #[arg(
+        long,
+        env = "LEADSYNC_RATE_LIMIT_PER_MINUTE",
+        default_value_t = 1200,
+        global = true
+    )]
+    pub rate_limit_per_minute: u32,
+
     #[command(flatten)]
     pub linkedin: LinkedInConfig,
 }
@@ -191,6 +214,9 @@ impl Config {
             data_dir: PathBuf::from(".leadsync"),
             environment: Environment::Development,
             log_format: LogFormat::Text,
+            introspection: false,
+            cors_origins: Vec::new(),
+            rate_limit_per_minute: 1200,
             linkedin: LinkedInConfig {
                 linkedin_client_id: String::new(),
                 linkedin_client_secret: None,

@@ -3,12 +3,14 @@
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod linkedin;
+pub mod metrics;
 pub mod service;
 
 use std::sync::Arc;
@@ -26,6 +28,7 @@ pub struct AppState {
     pub schema: AppSchema,
     pub bus: events::EventBus,
     pub connector: service::connector::Connector,
+    pub limiter: Arc<http::RateLimiter>,
 }
 
 impl AppState {
@@ -57,12 +60,14 @@ impl AppState {
         let config = Arc::new(config);
         let schema =
             graphql::build_schema(db.clone(), config.clone(), bus.clone(), connector.clone());
+        let limiter = Arc::new(http::RateLimiter::new(config.rate_limit_per_minute));
         Ok(Self {
             db,
             config,
             schema,
             bus,
             connector,
+            limiter,
         })
     }
 }

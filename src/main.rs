@@ -17,6 +17,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run everything on the embedded defaults: SQLite, the LinkedIn sandbox, a synced profile,
+    /// new leads every few seconds, the dashboard and GraphiQL.
+    Demo {
+        /// Where the demo keeps its database and keys (reused by the next run).
+        #[arg(long = "demo-dir", default_value = "leadsync-demo")]
+        demo_dir: std::path::PathBuf,
+        /// Seed of the sandbox's generated LinkedIn data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Seconds between new leads.
+        #[arg(long, default_value_t = 5)]
+        lead_every_secs: u64,
+    },
     /// Run the HTTP server (migrates the database first).
     Serve,
     /// Apply pending database migrations and exit.
@@ -107,6 +120,22 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", created.token);
         }
         Command::Serve => serve(config).await?,
+        Command::Demo {
+            demo_dir,
+            seed,
+            lead_every_secs,
+        } => {
+            leadsync::demo::run(
+                config,
+                leadsync::demo::DemoOptions {
+                    data_dir: demo_dir,
+                    seed,
+                    lead_every: std::time::Duration::from_secs(lead_every_secs.max(1)),
+                },
+                shutdown_signal(),
+            )
+            .await?
+        }
         Command::Sync { profile } => sync(config, profile).await?,
         Command::Sandbox {
             sandbox_listen,

@@ -2,6 +2,7 @@
 
 pub mod guard;
 pub mod insight;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
@@ -54,13 +55,32 @@ fn builder() -> SchemaBuilder<Query, Mutation, subscription::Subscription> {
     )
 }
 
+/// Limits tuned so that every contract operation passes with room to spare, while hostile
+/// documents (deep nesting, thousands of aliases or directives) are refused before execution.
+pub const MAX_DEPTH: usize = 16;
+pub const MAX_COMPLEXITY: usize = 2_000;
+pub const MAX_ALIASES: usize = 50;
+pub const MAX_DIRECTIVES: usize = 50;
+
 pub fn build_schema(
     db: DatabaseConnection,
     config: std::sync::Arc<Config>,
     bus: EventBus,
     connector: Connector,
 ) -> AppSchema {
-    builder()
+    let mut builder = builder()
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_directives(MAX_DIRECTIVES)
+        .extension(limits::DocumentLimits {
+            max_aliases: MAX_ALIASES,
+            max_directives: MAX_DIRECTIVES,
+        })
+        .extension(async_graphql::extensions::Tracing);
+    if config.environment == crate::config::Environment::Production && !config.introspection {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder
         .data(loaders::Loaders::new(&db))
         .data(SchemaState {
             db,

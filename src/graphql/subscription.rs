@@ -57,13 +57,14 @@ where
     T: Clone + Send + 'static,
     P: Send + 'static,
 {
-    stream::unfold(Some((receiver, keep, wrap)), |state| async move {
-        let (mut receiver, keep, wrap) = state?;
+    let open = crate::metrics::SubscriptionGuard::open();
+    stream::unfold(Some((receiver, keep, wrap, open)), |state| async move {
+        let (mut receiver, keep, wrap, open) = state?;
         loop {
             match receiver.recv().await {
                 Ok(event) if keep(&event) => {
                     let item = wrap(event);
-                    return Some((Ok(item), Some((receiver, keep, wrap))));
+                    return Some((Ok(item), Some((receiver, keep, wrap, open))));
                 }
                 Ok(_) => continue,
                 Err(RecvError::Lagged(missed)) => {

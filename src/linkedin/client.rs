@@ -316,6 +316,11 @@ impl LinkedInClient {
             let (retry_after, reason) = match request.send().await {
                 Ok(response) => {
                     let status = response.status();
+                    crate::metrics::count(
+                        "leadsync_linkedin_calls_total",
+                        &[("status", status.as_str())],
+                        1,
+                    );
                     let headers = response.headers().clone();
                     let retry_after = headers
                         .get(reqwest::header::RETRY_AFTER)
@@ -350,7 +355,10 @@ impl LinkedInClient {
                         Err(e) => (None, format!("reading {path}: {e}")),
                     }
                 }
-                Err(e) => (None, format!("calling {path}: {}", describe(&e))),
+                Err(e) => {
+                    crate::metrics::count("leadsync_linkedin_calls_total", &[("status", "0")], 1);
+                    (None, format!("calling {path}: {}", describe(&e)))
+                }
             };
             last_error = reason;
             if attempt + 1 < self.retry.max_attempts {

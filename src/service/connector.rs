@@ -1488,6 +1488,11 @@ async fn finish_run(
     } else {
         SyncRunStatus::Succeeded
     };
+    crate::metrics::count(
+        "leadsync_sync_runs_total",
+        &[("status", status.as_str())],
+        1,
+    );
     sync_run::Entity::update_many()
         .col_expr(R::Status, Expr::value(status.as_str()))
         .col_expr(R::FinishedAt, Expr::value(now))

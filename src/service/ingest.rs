@@ -674,6 +674,11 @@ async fn mark(
     lead_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    crate::metrics::count(
+        "leadsync_submissions_processed_total",
+        &[("status", status.as_str())],
+        1,
+    );
     use form_submission::Column as C;
     form_submission::Entity::update_many()
         .col_expr(C::MatchingStatus, Expr::value(status.as_str()))

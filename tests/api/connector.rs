@@ -17,15 +17,18 @@ use tower::ServiceExt;
 
 use crate::common::{TestApp, error_code};
 
-struct Env {
-    app: TestApp,
-    sandbox: Sandbox,
+pub(crate) struct Env {
+    pub(crate) app: TestApp,
+    pub(crate) sandbox: Sandbox,
     /// Our server on a real port (LinkedIn's webhooks reach it there).
-    base: String,
-    sales: String,
+    pub(crate) base: String,
+    pub(crate) sales: String,
 }
 
-async fn env_with(sandbox_config: SandboxConfig, tweak: impl FnOnce(&mut leadsync::Config)) -> Env {
+pub(crate) async fn env_with(
+    sandbox_config: SandboxConfig,
+    tweak: impl FnOnce(&mut leadsync::Config),
+) -> Env {
     let sandbox = Sandbox::new(sandbox_config);
     sandbox.start("127.0.0.1:0").await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -60,7 +63,7 @@ async fn env_with(sandbox_config: SandboxConfig, tweak: impl FnOnce(&mut leadsyn
     }
 }
 
-async fn env() -> Env {
+pub(crate) async fn env() -> Env {
     env_with(
         SandboxConfig {
             leads_per_account: 60,
@@ -133,7 +136,7 @@ async fn authorization_url(env: &Env, profile: &str) -> String {
 }
 
 /// Waits until every sync run has finished.
-async fn settle(app: &TestApp) {
+pub(crate) async fn settle(app: &TestApp) {
     for _ in 0..600 {
         let open = entity::sync_run::Entity::find()
             .filter(entity::sync_run::Column::Status.is_in(["QUEUED", "RUNNING"]))
@@ -149,7 +152,7 @@ async fn settle(app: &TestApp) {
 }
 
 /// Authorizes a new profile through the full OAuth round trip; waits for its first sync.
-async fn authorized_profile(env: &Env) -> String {
+pub(crate) async fn authorized_profile(env: &Env) -> String {
     let profile = create_profile(env).await;
     let url = authorization_url(env, &profile).await;
     let callback = follow_authorization(&url).await;
@@ -723,4 +726,72 @@ async fn two_instances_sync_an_account_once() {
     );
     assert!(env.sandbox.stats().rest_calls > before_calls);
     assert_equal_to_truth(&env).await;
+}
+
+/// A writer that appends every log line to a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_token_text_reaches_a_log_line_or_a_response() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    // This test's runtime is single-threaded: every task it spawns logs through this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let env = env().await;
+    let profile = authorized_profile(&env).await;
+    env.sandbox.expire_access_tokens();
+    let run = sync(&env, &profile).await;
+    assert_eq!(run.status, "SUCCEEDED");
+
+    let row = profile_row(&env.app, &profile).await;
+    let key: [u8; 32] = hex::decode(env.app.state.config.secret_key.as_ref().unwrap().expose())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let cipher = leadsync::crypto::TokenCipher::new(&key);
+    let access = cipher
+        .decrypt(row.access_token_enc.as_deref().unwrap())
+        .unwrap();
+    let refresh = cipher
+        .decrypt(row.refresh_token_enc.as_deref().unwrap())
+        .unwrap();
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("refreshed the LinkedIn access token"),
+        "the logs were captured"
+    );
+    for secret in [
+        access.as_str(),
+        refresh.as_str(),
+        &env.sandbox.config().client_secret,
+    ] {
+        assert!(!logs.contains(secret), "a secret reached the logs");
+    }
+    let everything = env
+        .app
+        .query(
+            Some(&env.sales),
+            "{ linkedInUserProfiles { id name authorizationStatus statusDetails tokenExpiresAt refreshTokenExpiresAt accounts { id name statusDetails } } }",
+            json!({}),
+        )
+        .await
+        .to_string();
+    assert!(!everything.contains(&access) && !everything.contains(&refresh));
 }

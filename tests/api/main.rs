@@ -2,6 +2,9 @@
 
 mod common;
 mod connector;
+mod dashboard;
+mod demo;
+mod hardening;
 mod identity;
 mod ingest;
 mod insight;
