@@ -175,9 +175,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(%listen, graphiql = %format!("{public_url}/graphql"), "leadsync is listening");
-    axum::serve(listener, leadsync::app(state))
+    axum::serve(listener, leadsync::app(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // In-flight syncs get a moment to finish; cut off later, they lose nothing.
+    state
+        .connector
+        .drain(std::time::Duration::from_secs(30))
+        .await;
     Ok(())
 }
 

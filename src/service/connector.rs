@@ -65,6 +65,8 @@ struct Inner {
     api_version: String,
     /// Profiles with a run in progress in this instance.
     running: Mutex<HashSet<i64>>,
+    /// Set on shutdown: no new runs start.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 /// Why a sync stopped.
@@ -155,6 +157,7 @@ impl Connector {
                 client_secret,
                 api_version,
                 running: Mutex::new(HashSet::new()),
+                stopping: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -421,6 +424,11 @@ impl Connector {
         trigger: Trigger,
     ) -> AppResult<sync_run::Model> {
         self.client()?;
+        if self.stopping() {
+            return Err(AppError::conflict(
+                "leadsync is shutting down; sync again shortly",
+            ));
+        }
         profile(self.db(), profile_id).await?;
         if let Some(active) = sync_run::Entity::find()
             .filter(sync_run::Column::ProfileId.eq(profile_id))
@@ -1059,6 +1067,35 @@ impl Connector {
 
     // ------------------------------------------------------------------ schedule
 
+    /// Stops starting runs and waits (up to `patience`) for the running ones to finish. A run cut
+    /// off after that loses nothing: its cursor covers only what it committed.
+    pub async fn drain(&self, patience: Duration) {
+        self.inner
+            .stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let running = self.inner.running.lock().map(|r| r.len()).unwrap_or(0);
+            if running == 0 {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(
+                    running,
+                    "stopping with syncs in flight; their cursors stay where they committed"
+                );
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.inner
+            .stopping
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Every `syncIntervalSeconds`, syncs every authorized profile; an account reachable through
     /// several profiles is synced once per cycle.
     pub fn spawn_scheduler(&self) -> tokio::task::JoinHandle<()> {
@@ -1079,7 +1116,7 @@ impl Connector {
     }
 
     pub async fn run_cycle(&self) -> AppResult<()> {
-        if !self.is_configured() {
+        if !self.is_configured() || self.stopping() {
             return Ok(());
         }
         let cycle_start = Utc::now();

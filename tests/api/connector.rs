@@ -795,3 +795,34 @@ async fn no_token_text_reaches_a_log_line_or_a_response() {
         .to_string();
     assert!(!everything.contains(&access) && !everything.contains(&refresh));
 }
+
+#[tokio::test]
+async fn shutdown_lets_running_syncs_finish_and_starts_none() {
+    let env = env().await;
+    let profile = authorized_profile(&env).await;
+    let id: i64 = profile.parse().unwrap();
+    env.sandbox.set_faults(Faults {
+        rate: 1.0,
+        kinds: vec![FaultKind::Slow(Duration::from_millis(20))],
+        seed: 3,
+    });
+    let run = env.app.state.connector.reset(id).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    env.app.state.connector.drain(Duration::from_secs(60)).await;
+    let finished = leadsync::service::connector::get_run(&env.app.db, run.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        finished.status, "SUCCEEDED",
+        "the in-flight sync finished before shutdown"
+    );
+    let refused = env
+        .app
+        .op(
+            Some(&env.sales),
+            "SyncSubmissions",
+            json!({"profileId": profile}),
+        )
+        .await;
+    assert_eq!(error_code(&refused).as_deref(), Some("CONFLICT"));
+}

@@ -22,7 +22,7 @@ const OPS = {
   LeadsBySource: `query LeadsBySource { leadsBySource { source count } }`,
   SubmissionsByCampaign: `query SubmissionsByCampaign($from: DateTime, $to: DateTime) {
     submissionsByCampaign(from: $from, to: $to) {
-      campaign { id name } submissions leadsCreated leadsUpdated
+      campaign { id name account { id name } } submissions leadsCreated leadsUpdated
     }
   }`,
   SubmissionsOverTime: `query SubmissionsOverTime($from: DateTime!, $to: DateTime!, $interval: TimeInterval!, $campaignId: ID) {
@@ -423,9 +423,30 @@ async function loadSources() {
   );
 }
 
+let campaignTitles = [];
+
+/** "Name – Org" as lines; campaigns of the same name also get their account's own part. */
+function campaignLabel(campaign, duplicated) {
+  const clip = (text) => (text.length > 26 ? `${text.slice(0, 25)}…` : text);
+  const lines = campaign.name.split(' – ');
+  if (duplicated && campaign.account) {
+    const own = campaign.account.name.split(' – ').filter((part) => !lines.includes(part));
+    lines.push(own.join(' – ') || campaign.account.name);
+  }
+  return lines.map(clip);
+}
+
 async function loadCampaigns() {
   const rows = (await gql('SubmissionsByCampaign')).submissionsByCampaign.slice(0, 10);
-  const names = rows.map((r) => r.campaign.name);
+  const counts = new Map();
+  for (const r of rows) counts.set(r.campaign.name, (counts.get(r.campaign.name) ?? 0) + 1);
+  const names = rows.map((r) => campaignLabel(r.campaign, counts.get(r.campaign.name) > 1));
+  // Horizontal bars: room for every campaign's three bars and its name.
+  document.getElementById('chart-campaigns').parentElement.style.height = `${Math.max(260, 70 + rows.length * 56)}px`;
+  // Read by the tooltip of the chart as it is now (the chart outlives this call).
+  campaignTitles = rows.map((r) =>
+    r.campaign.account ? `${r.campaign.name} (${r.campaign.account.name})` : r.campaign.name,
+  );
   drawChart(
     'campaigns',
     'chart-campaigns',
@@ -440,22 +461,16 @@ async function loadCampaigns() {
         ],
       },
       options: {
+        indexAxis: 'y',
         responsive: true,
         maintainAspectRatio: false,
-        plugins: { legend: { position: 'bottom' } },
+        plugins: {
+          legend: { position: 'bottom' },
+          tooltip: { callbacks: { title: (items) => campaignTitles[items[0].dataIndex] } },
+        },
         scales: {
-          x: {
-            grid: { display: false },
-            ticks: {
-              autoSkip: false,
-              maxRotation: 30,
-              callback(value) {
-                const label = this.getLabelForValue(value);
-                return label.length > 22 ? `${label.slice(0, 21)}…` : label;
-              },
-            },
-          },
-          y: { beginAtZero: true, ticks: { precision: 0 } },
+          x: { beginAtZero: true, ticks: { precision: 0 } },
+          y: { grid: { display: false }, ticks: { autoSkip: false } },
         },
       },
     },
@@ -487,7 +502,7 @@ async function loadOverTime() {
             borderColor: '#0a66c2',
             backgroundColor: 'rgba(10, 102, 194, 0.12)',
             fill: true,
-            tension: 0.3,
+            cubicInterpolationMode: 'monotone',
             pointRadius: 2.5,
             pointHoverRadius: 5,
           },
@@ -529,7 +544,12 @@ async function loadSubmissions() {
           s.lead?.email ?? h('span', { class: 'muted' }, s.lead ? 'no email' : 'no lead'),
           s.testLead && h('span', { class: 'badge warn test-tag' }, 'Test'),
         ),
-        h('td', {}, s.campaign?.name ?? '—'),
+        h(
+          'td',
+          {},
+          s.campaign?.name ?? '—',
+          s.account && h('span', { class: 'sub' }, s.account.name),
+        ),
         h('td', {}, s.form?.name ?? '—'),
         h('td', {}, badge(s.matchingStatus)),
       ),
