@@ -174,6 +174,10 @@ impl Connector {
         self.inner.client.as_ref().ok_or_else(not_configured)
     }
 
+    fn api_client(&self) -> Result<&LinkedInClient, ApiError> {
+        self.client().map_err(local)
+    }
+
     pub fn is_configured(&self) -> bool {
         self.inner.client.is_some()
     }
@@ -657,20 +661,13 @@ impl Connector {
         profile_id: i64,
         token: &str,
     ) -> Result<Vec<linkedin_account::Model>, ApiError> {
-        let client = self.client().map_err(|e| ApiError::Rejected {
-            status: 0,
-            message: e.message().into(),
-        })?;
+        let client = self.api_client()?;
         let db = self.db();
-        let dbe = |e: AppError| ApiError::Rejected {
-            status: 0,
-            message: e.message().into(),
-        };
         update_profile(db, profile_id, |p| {
             p.sync_status = Set(ProfileSyncStatus::SyncingAccounts.as_str().into());
         })
         .await
-        .map_err(dbe)?;
+        .map_err(local)?;
         let found = client
             .all_offset(
                 token,
@@ -727,7 +724,7 @@ impl Connector {
             let forbidden = org.as_ref().is_some_and(|o| !approved.contains(o));
             let row = upsert_account(db, &id, a, org.clone(), now)
                 .await
-                .map_err(dbe)?;
+                .map_err(local)?;
             linkedin_profile_account::Entity::insert(linkedin_profile_account::ActiveModel {
                 profile_id: Set(profile_id),
                 account_id: Set(row.id),
@@ -740,7 +737,7 @@ impl Connector {
             ])
             .exec_without_returning(db)
             .await
-            .map_err(|e| dbe(e.into()))?;
+            .map_err(|e| local(e.into()))?;
             account_ids.push(row.id);
             if forbidden {
                 set_account_status(db, row.id, AccountSyncStatus::Forbidden, Some(format!(
@@ -748,7 +745,7 @@ impl Connector {
                     org.unwrap_or_default()
                 )))
                 .await
-                .map_err(dbe)?;
+                .map_err(local)?;
                 continue;
             }
             match self.discover_account(token, &row).await {
@@ -759,12 +756,12 @@ impl Connector {
                     Some("no lead gen forms on this account".into()),
                 )
                 .await
-                .map_err(dbe)?,
+                .map_err(local)?,
                 Ok(_) => {
                     if row.sync_status != AccountSyncStatus::Active.as_str() {
                         set_account_status(db, row.id, AccountSyncStatus::Pending, None)
                             .await
-                            .map_err(dbe)?;
+                            .map_err(local)?;
                     }
                     if row.enabled_for_sync {
                         self.subscribe_webhook(token, &row).await;
@@ -773,7 +770,7 @@ impl Connector {
                 Err(ApiError::Forbidden(m)) => {
                     set_account_status(db, row.id, AccountSyncStatus::Forbidden, Some(m))
                         .await
-                        .map_err(dbe)?
+                        .map_err(local)?
                 }
                 Err(e) => return Err(e),
             }
@@ -784,7 +781,7 @@ impl Connector {
             .filter(linkedin_profile_account::Column::AccountId.is_not_in(account_ids.clone()))
             .exec(db)
             .await
-            .map_err(|e| dbe(e.into()))?;
+            .map_err(|e| local(e.into()))?;
         let status = if account_ids.is_empty() {
             ProfileSyncStatus::NoAccountsAvailable
         } else {
@@ -797,13 +794,13 @@ impl Connector {
             }
         })
         .await
-        .map_err(dbe)?;
+        .map_err(local)?;
         linkedin_account::Entity::find()
             .filter(linkedin_account::Column::Id.is_in(account_ids))
             .order_by_asc(linkedin_account::Column::Id)
             .all(db)
             .await
-            .map_err(|e| dbe(e.into()))
+            .map_err(|e| local(e.into()))
     }
 
     /// Campaigns and forms of one account; returns how many forms it has.
@@ -812,14 +809,7 @@ impl Connector {
         token: &str,
         account: &linkedin_account::Model,
     ) -> Result<usize, ApiError> {
-        let client = self.client().map_err(|e| ApiError::Rejected {
-            status: 0,
-            message: e.message().into(),
-        })?;
-        let dbe = |e: AppError| ApiError::Rejected {
-            status: 0,
-            message: e.message().into(),
-        };
+        let client = self.api_client()?;
         let campaigns = client
             .all_tokens(
                 token,
@@ -830,7 +820,7 @@ impl Connector {
             .await?;
         upsert_campaigns(self.db(), account.id, &campaigns)
             .await
-            .map_err(dbe)?;
+            .map_err(local)?;
         self.refresh_forms(token, account).await
     }
 
@@ -839,15 +829,12 @@ impl Connector {
         token: &str,
         account: &linkedin_account::Model,
     ) -> Result<usize, ApiError> {
-        let client = self.client().map_err(|e| ApiError::Rejected {
-            status: 0,
-            message: e.message().into(),
-        })?;
+        let client = self.api_client()?;
         let forms = client
             .all_offset(
                 token,
                 "/leadForms",
-                &[("q", json!("owner")), ("owner", json!({"sponsoredAccount": format!("urn:li:sponsoredAccount:{}", account.linkedin_id)}))],
+                &[("q", json!("owner")), ("owner", owner_of(account))],
                 PAGE_SIZE,
             )
             .await?;
@@ -877,7 +864,7 @@ impl Connector {
         let Ok(client) = self.client() else { return };
         let body = json!({
             "webhook": url,
-            "owner": {"sponsoredAccount": format!("urn:li:sponsoredAccount:{}", account.linkedin_id)},
+            "owner": owner_of(account),
             "leadType": "SPONSORED",
         });
         match client.create(token, "/leadNotifications", &body).await {
@@ -926,21 +913,13 @@ impl Connector {
         lease_owner: &str,
         counts: &mut RunCounts,
     ) -> Result<(), ApiError> {
-        let client = self.client().map_err(|e| ApiError::Rejected {
-            status: 0,
-            message: e.message().into(),
-        })?;
-        let dbe = |e: AppError| ApiError::Rejected {
-            status: 0,
-            message: e.message().into(),
-        };
+        let client = self.api_client()?;
         let now_ms = Utc::now().timestamp_millis();
         let floor = now_ms - RETENTION_MS;
         let start_ms = account
             .sync_cursor_ms
             .map_or(floor, |c| (c - OVERLAP_MS).max(floor));
-        let owner =
-            json!({"sponsoredAccount": format!("urn:li:sponsoredAccount:{}", account.linkedin_id)});
+        let owner = owner_of(account);
         let params = [
             ("q", json!("owner")),
             ("owner", owner),
@@ -983,7 +962,7 @@ impl Connector {
                     parsed.iter().map(|r| r.form_id.clone()).collect(),
                 )
                 .await
-                .map_err(dbe)?;
+                .map_err(local)?;
                 if parsed.iter().any(|r| {
                     known_forms
                         .get(&r.form_id)
@@ -995,7 +974,7 @@ impl Connector {
                         parsed.iter().map(|r| r.form_id.clone()).collect(),
                     )
                     .await
-                    .map_err(dbe)?;
+                    .map_err(local)?;
                 }
             }
             let page_min = parsed
@@ -1036,11 +1015,11 @@ impl Connector {
                 },
             )
             .await
-            .map_err(dbe)?;
+            .map_err(local)?;
             counts.add(n as usize, &report);
             renew_lease(self.db(), account.id, lease_owner)
                 .await
-                .map_err(dbe)?;
+                .map_err(local)?;
             self.progress(run_id, profile_id, counts).await;
             if done {
                 break;
@@ -1061,7 +1040,7 @@ impl Connector {
             .filter(linkedin_account::Column::Id.eq(account.id))
             .exec(self.db())
             .await
-            .map_err(|e| dbe(e.into()))?;
+            .map_err(|e| local(e.into()))?;
         Ok(())
     }
 
@@ -1220,6 +1199,19 @@ impl Connector {
             other => Err(AppError::bad_input(format!("unknown leadAction {other:?}"))),
         }
     }
+}
+
+/// A failure on our side (the database) while talking to LinkedIn.
+fn local(e: AppError) -> ApiError {
+    ApiError::Rejected {
+        status: 0,
+        message: e.message().into(),
+    }
+}
+
+/// The `owner` finder parameter of an ad account.
+fn owner_of(account: &linkedin_account::Model) -> serde_json::Value {
+    json!({"sponsoredAccount": format!("urn:li:sponsoredAccount:{}", account.linkedin_id)})
 }
 
 fn db_fail(e: AppError) -> SyncFail {
