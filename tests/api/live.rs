@@ -327,3 +327,51 @@ async fn a_lead_committed_on_one_instance_reaches_a_subscriber_on_another() {
         Some("cross@x.example")
     );
 }
+
+#[tokio::test]
+async fn the_event_listener_reconnects_after_losing_postgres() {
+    let app = TestApp::new().await;
+    if !app.test_db.is_postgres() {
+        eprintln!("LISTEN/NOTIFY is PostgreSQL's: skipped on SQLite");
+        return;
+    }
+    use sea_orm::ConnectionTrait;
+    let mut events = app.state.bus.subscribe();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Cut the listener's connection, as a database restart would.
+    let killed = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        !killed.is_empty(),
+        "the listener's connection was found and cut"
+    );
+    // Leads committed after the reconnect still reach subscribers.
+    let mut delivered = false;
+    for attempt in 0..20 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        ingest(
+            &app,
+            vec![response(
+                &format!("after-{attempt}"),
+                3,
+                &format!("after{attempt}@x.example"),
+            )],
+        )
+        .await;
+        if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(500), events.recv()).await {
+            delivered = true;
+            break;
+        }
+    }
+    assert!(
+        delivered,
+        "events flow again after the listener reconnected"
+    );
+}
