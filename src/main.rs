@@ -47,11 +47,9 @@ enum Command {
         #[arg(long)]
         profile: i64,
     },
-    /// Run the LinkedIn sandbox: a local LinkedIn (OAuth and Lead Sync API) with seeded data.
+    /// Run the LinkedIn sandbox (a local LinkedIn: OAuth and Lead Sync API with seeded data) on
+    /// `--listen`, e.g. `leadsync sandbox --listen 127.0.0.1:9090`.
     Sandbox {
-        /// Address to listen on.
-        #[arg(long = "sandbox-listen", default_value = "127.0.0.1:9090")]
-        sandbox_listen: String,
         /// Seed of the generated accounts, campaigns, forms and leads.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -137,17 +135,14 @@ async fn main() -> anyhow::Result<()> {
             .await?
         }
         Command::Sync { profile } => sync(config, profile).await?,
-        Command::Sandbox {
-            sandbox_listen,
-            seed,
-        } => {
+        Command::Sandbox { seed } => {
             let sandbox = leadsync::linkedin::sandbox::Sandbox::new(
                 leadsync::linkedin::sandbox::SandboxConfig {
                     seed,
                     ..Default::default()
                 },
             );
-            let url = sandbox.start(&sandbox_listen).await?;
+            let url = sandbox.start(&config.listen.to_string()).await?;
             let c = sandbox.config();
             println!("LinkedIn sandbox at {url}");
             println!("LINKEDIN_AUTH_URL={}", sandbox.auth_url());

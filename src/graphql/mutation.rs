@@ -377,7 +377,10 @@ impl ConnectorMutation {
     ) -> Result<Account> {
         let id = parse_id(&id, "LinkedIn account")?;
         Ok(Account(
-            linkedin::update_account(&state(ctx).db, id, input.enabled_for_sync).await?,
+            state(ctx)
+                .connector
+                .set_account_enabled(id, input.enabled_for_sync)
+                .await?,
         ))
     }
 

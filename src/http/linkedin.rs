@@ -131,6 +131,10 @@ pub async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: By
     if body.len() > MAX_WEBHOOK_BYTES {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     }
+    // Webhook calls share one budget (key 0; API users have positive ids).
+    if !state.limiter.allow(0) {
+        return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "60")]).into_response();
+    }
     // Verify before parsing anything.
     let signature = headers
         .get("x-li-signature")

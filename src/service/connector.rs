@@ -775,13 +775,36 @@ impl Connector {
                 Err(e) => return Err(e),
             }
         }
-        // Accounts this member no longer reaches are unlinked from the profile.
+        // Accounts this member no longer reaches are unlinked from the profile; those no profile
+        // reaches any more lose their webhook subscription.
+        let dropped = linkedin_profile_account::Entity::find()
+            .filter(linkedin_profile_account::Column::ProfileId.eq(profile_id))
+            .filter(linkedin_profile_account::Column::AccountId.is_not_in(account_ids.clone()))
+            .all(db)
+            .await
+            .map_err(|e| local(e.into()))?;
         linkedin_profile_account::Entity::delete_many()
             .filter(linkedin_profile_account::Column::ProfileId.eq(profile_id))
             .filter(linkedin_profile_account::Column::AccountId.is_not_in(account_ids.clone()))
             .exec(db)
             .await
             .map_err(|e| local(e.into()))?;
+        for link in dropped {
+            let still_reached = linkedin_profile_account::Entity::find()
+                .filter(linkedin_profile_account::Column::AccountId.eq(link.account_id))
+                .one(db)
+                .await
+                .map_err(|e| local(e.into()))?
+                .is_some();
+            if !still_reached
+                && let Some(account) = linkedin_account::Entity::find_by_id(link.account_id)
+                    .one(db)
+                    .await
+                    .map_err(|e| local(e.into()))?
+            {
+                self.unsubscribe_webhook(token, &account).await;
+            }
+        }
         let status = if account_ids.is_empty() {
             ProfileSyncStatus::NoAccountsAvailable
         } else {
@@ -855,6 +878,64 @@ impl Connector {
                 message: e.message().into(),
             })?;
         Ok(parsed.len())
+    }
+
+    /// Removes the account's lead notification subscription at LinkedIn, if it has one.
+    async fn unsubscribe_webhook(&self, token: &str, account: &linkedin_account::Model) {
+        let (Some(id), Ok(client)) = (&account.webhook_subscription_id, self.client()) else {
+            return;
+        };
+        let path = format!(
+            "/leadNotifications/{}",
+            percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC)
+        );
+        match client.delete(token, &path).await {
+            Ok(()) => {
+                let _ = linkedin_account::Entity::update_many()
+                    .col_expr(
+                        linkedin_account::Column::WebhookSubscriptionId,
+                        Expr::value(Option::<String>::None),
+                    )
+                    .filter(linkedin_account::Column::Id.eq(account.id))
+                    .exec(self.db())
+                    .await;
+            }
+            Err(e) => {
+                tracing::warn!(account = %account.linkedin_id, error = %e, "could not unsubscribe the lead webhook")
+            }
+        }
+    }
+
+    /// Turns syncing of an account on or off; off also unsubscribes its webhook, on subscribes it
+    /// again (when a profile that reaches it is authorized).
+    pub async fn set_account_enabled(
+        &self,
+        account_id: i64,
+        enabled: Option<bool>,
+    ) -> AppResult<linkedin_account::Model> {
+        let account =
+            crate::service::linkedin::update_account(self.db(), account_id, enabled).await?;
+        let Some(enabled) = enabled else {
+            return Ok(account);
+        };
+        if !self.is_configured() {
+            return Ok(account);
+        }
+        let links = linkedin_profile_account::Entity::find()
+            .filter(linkedin_profile_account::Column::AccountId.eq(account.id))
+            .all(self.db())
+            .await?;
+        for link in links {
+            if let Ok(token) = self.access_token(link.profile_id, false).await {
+                if enabled {
+                    self.subscribe_webhook(&token, &account).await;
+                } else {
+                    self.unsubscribe_webhook(&token, &account).await;
+                }
+                break;
+            }
+        }
+        crate::service::linkedin::get_account(self.db(), account.id).await
     }
 
     async fn subscribe_webhook(&self, token: &str, account: &linkedin_account::Model) {

@@ -217,3 +217,10 @@ pub async fn update_account(
     model.updated_at = Set(Utc::now());
     Ok(model.update(db).await?)
 }
+
+pub async fn get_account(db: &DatabaseConnection, id: i64) -> AppResult<linkedin_account::Model> {
+    linkedin_account::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("LinkedIn account", id))
+}

@@ -660,6 +660,43 @@ async fn accounts_can_be_disabled_and_bad_requests_get_codes() {
         )
         .await;
     assert_eq!(updated["updateLinkedInAccount"]["enabledForSync"], false);
+    // Disabling unsubscribes the account's lead webhook at LinkedIn; its leads stop syncing.
+    let linkedin_id = profiles["linkedInUserProfiles"][0]["accounts"][0]["linkedInId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let owner = format!("urn:li:sponsoredAccount:{linkedin_id}");
+    assert!(
+        !env.sandbox
+            .webhook_subscriptions()
+            .iter()
+            .any(|(_, _, o)| *o == owner)
+    );
+    let new_ids = env.sandbox.add_leads(&linkedin_id, 2);
+    let run = sync(&env, &profile).await;
+    assert_eq!(run.status, "SUCCEEDED");
+    let ids = stored(&env.app).await;
+    assert!(
+        new_ids.iter().all(|id| !ids.contains(id)),
+        "a disabled account is not synced"
+    );
+    // Enabling subscribes again, and the next sync catches up.
+    env.app
+        .op_ok(
+            &env.sales,
+            "UpdateLinkedInAccount",
+            json!({"id": account, "input": {"enabledForSync": true}}),
+        )
+        .await;
+    assert!(
+        env.sandbox
+            .webhook_subscriptions()
+            .iter()
+            .any(|(_, _, o)| *o == owner)
+    );
+    sync(&env, &profile).await;
+    let ids = stored(&env.app).await;
+    assert!(new_ids.iter().all(|id| ids.contains(id)));
     let response = env
         .app
         .op(
