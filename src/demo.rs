@@ -75,6 +75,18 @@ pub async fn run(
             .map_err(|e| anyhow::anyhow!("{}", e.message()))?,
     };
 
+    // The sandbox starts afresh each run: webhook subscriptions of an earlier run are gone.
+    {
+        use sea_orm::{EntityTrait, sea_query::Expr};
+        entity::linkedin_account::Entity::update_many()
+            .col_expr(
+                entity::linkedin_account::Column::WebhookSubscriptionId,
+                Expr::value(Option::<String>::None),
+            )
+            .exec(&state.db)
+            .await?;
+    }
+
     // The real OAuth round trip: LinkedIn's (the sandbox's) page, then our callback.
     let mut runs = state.bus.subscribe_runs();
     let url = state

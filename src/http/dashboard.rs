@@ -24,6 +24,7 @@ const HTML: &str = "text/html; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 const MARKDOWN: &str = "text/markdown; charset=utf-8";
+const SVG: &str = "image/svg+xml";
 
 const INDEX: Asset = Asset {
     name: "index.html",
@@ -42,6 +43,11 @@ const ASSETS: &[Asset] = &[
         name: "dashboard.js",
         content_type: JS,
         body: include_bytes!("dashboard/dashboard.js"),
+    },
+    Asset {
+        name: "favicon.svg",
+        content_type: SVG,
+        body: include_bytes!("dashboard/favicon.svg"),
     },
     Asset {
         name: "chart.umd.min.js",

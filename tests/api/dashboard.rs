@@ -67,6 +67,7 @@ async fn check_files(base: &str) {
     for (file, content_type, needle) in [
         ("dashboard.js", "text/javascript", "leadsyncDashboard"),
         ("dashboard.css", "text/css", "--blue: #0a66c2"),
+        ("favicon.svg", "image/svg+xml", "<svg"),
         ("chart.umd.min.js", "text/javascript", "Chart.js v4"),
         ("graphql-ws.min.js", "text/javascript", "graphqlWs"),
         ("chart.js.LICENSE.md", "text/markdown", "MIT License"),
@@ -76,7 +77,11 @@ async fn check_files(base: &str) {
         assert_eq!(response.status(), 200, "{file}");
         assert_eq!(
             header(&response, "content-type"),
-            format!("{content_type}; charset=utf-8"),
+            if content_type.starts_with("text/") {
+                format!("{content_type}; charset=utf-8")
+            } else {
+                content_type.to_owned()
+            },
             "{file}"
         );
         assert!(

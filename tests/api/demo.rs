@@ -82,6 +82,22 @@ async fn graphql(demo: &Demo, query: &str) -> Value {
         .unwrap()
 }
 
+/// The sandbox adds a lead every second: the count of synced submissions grows.
+async fn assert_leads_keep_arriving(demo: &Demo, from: i64) {
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = graphql(demo, "{ syncStatus { submissionsSynced } }").await;
+        if now["data"]["syncStatus"]["submissionsSynced"]
+            .as_i64()
+            .unwrap()
+            > from
+        {
+            return;
+        }
+    }
+    panic!("no new lead arrived within 10 s");
+}
+
 #[tokio::test]
 async fn the_demo_serves_the_dashboard_and_graphql_and_restarts_on_its_data() {
     let dir = std::env::temp_dir().join(format!("leadsync-demo-{}", rand::random::<u32>()));
@@ -103,21 +119,7 @@ async fn the_demo_serves_the_dashboard_and_graphql_and_restarts_on_its_data() {
         .as_i64()
         .unwrap();
     assert!(synced > 0, "the first sync brought leads in");
-    // New leads keep arriving.
-    let mut grew = false;
-    for _ in 0..50 {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let now = graphql(&first, "{ syncStatus { submissionsSynced } }").await;
-        if now["data"]["syncStatus"]["submissionsSynced"]
-            .as_i64()
-            .unwrap()
-            > synced
-        {
-            grew = true;
-            break;
-        }
-    }
-    assert!(grew, "the sandbox adds leads every second");
+    assert_leads_keep_arriving(&first, synced).await;
     let token = first.token.clone();
     drop(first);
 

@@ -187,7 +187,7 @@ function showError(error) {
     return;
   }
   const { code, message } = describe(error);
-  box.append(h('span', { class: 'code' }, code), message);
+  box.append(h('span', { class: 'code' }, code), ' ', message);
   box.hidden = false;
 }
 
