@@ -133,6 +133,16 @@ pub struct Config {
     )]
     pub rate_limit_per_minute: u32,
 
+    /// Milliseconds a WebSocket client has to send `connection_init` before the socket is closed
+    /// with 4408 (graphql-transport-ws).
+    #[arg(
+        long,
+        env = "LEADSYNC_WS_INIT_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub ws_init_timeout_ms: u64,
+
     #[command(flatten)]
     pub linkedin: LinkedInConfig,
 }
@@ -217,6 +227,7 @@ impl Config {
             introspection: false,
             cors_origins: Vec::new(),
             rate_limit_per_minute: 1200,
+            ws_init_timeout_ms: 10_000,
             linkedin: LinkedInConfig {
                 linkedin_client_id: String::new(),
                 linkedin_client_secret: None,
