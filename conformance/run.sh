@@ -39,7 +39,7 @@ fi
 bin=${LEADSYNC_BIN:-}
 if [ -z "$bin" ]; then
   (cd "$root" && cargo build --quiet --bin leadsync)
-  bin="$root/target/debug/leadsync"
+  bin="${CARGO_TARGET_DIR:-$root/target}/debug/leadsync"
 fi
 
 # ------------------------------------------------------------------ the server
