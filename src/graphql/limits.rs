@@ -55,6 +55,18 @@ impl Extension for DocumentLimits {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        // Every directive starts with '@': a document with far too many is refused before the
+        // parser spends time on it (an '@' inside a string literal only makes this stricter).
+        let at_signs = query.bytes().filter(|b| *b == b'@').count();
+        if at_signs > self.max_directives * 4 {
+            return Err(ServerError::new(
+                format!(
+                    "the document has {at_signs} directives; at most {} are allowed",
+                    self.max_directives
+                ),
+                None,
+            ));
+        }
         let document = next.run(ctx, query, variables).await?;
         let mut counts = Counts::default();
         for (_, operation) in document.operations.iter() {
