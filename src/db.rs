@@ -10,6 +10,8 @@ use sea_orm::{
 
 /// Any constant shared by all instances: the advisory lock that serializes migrations.
 const MIGRATION_LOCK_KEY: i64 = 0x1ead_5c0c;
+/// Address space SQLite may map per connection (only pages read become resident).
+const SQLITE_MMAP_BYTES: u64 = 1 << 30;
 
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
@@ -19,10 +21,13 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .acquire_timeout(Duration::from_secs(30))
         .map_sqlx_sqlite_opts(|opts| {
             // WAL lets readers run beside the single writer; the busy timeout queues writers.
+            // Reads map the file instead of copying pages through SQLite's cache: the dashboard
+            // aggregates over a million submissions run about 40% faster (docs/benchmarks.md).
             opts.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
+                .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
         });
     if url.starts_with("sqlite") {
         options.max_connections(8);

@@ -24,7 +24,31 @@ pub struct LeadSynced {
     pub submission_id: i64,
     pub campaign_id: Option<i64>,
     pub form_id: Option<i64>,
+    /// Whatever the first of this instance's subscribers loaded for the event, for the others to
+    /// reuse (a thousand live UIs cost one load per event, not a thousand). Not sent between
+    /// instances: each fills its own.
+    #[serde(skip)]
+    pub shared: SharedLoad,
 }
+
+/// A value computed once per delivered event and shared by every subscriber that receives it.
+#[derive(Clone, Default)]
+pub struct SharedLoad(pub Arc<tokio::sync::OnceCell<Arc<dyn std::any::Any + Send + Sync>>>);
+
+impl std::fmt::Debug for SharedLoad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedLoad")
+    }
+}
+
+/// Not part of what an event says: any two are equal.
+impl PartialEq for SharedLoad {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for SharedLoad {}
 
 /// A sync run changed (started, progressed by a page, finished).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +67,8 @@ enum Event {
 /// Events a subscriber may fall behind by before it is told it lagged.
 pub const CAPACITY: usize = 1024;
 const CHANNEL: &str = "leadsync_events";
+/// Lead events per NOTIFY statement.
+const NOTIFY_CHUNK: usize = 500;
 
 #[derive(Clone)]
 pub struct EventBus {
@@ -108,6 +134,45 @@ impl EventBus {
 
     pub async fn publish_lead(&self, event: LeadSynced) {
         self.publish(Event::Lead(event)).await;
+    }
+
+    /// Publishes a batch's lead events in order. On PostgreSQL one statement sends up to
+    /// `NOTIFY_CHUNK` of them (one commit, not one per event: a 1,000-lead batch cost a
+    /// thousand commits); listeners still get one notification per event.
+    pub async fn publish_leads(&self, events: Vec<LeadSynced>) {
+        let Some(db) = &self.postgres else {
+            for event in events {
+                self.deliver(Event::Lead(event));
+            }
+            return;
+        };
+        for chunk in events.chunks(NOTIFY_CHUNK) {
+            let mut values = vec![CHANNEL.into()];
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (i, event) in chunk.iter().enumerate() {
+                let payload =
+                    serde_json::to_string(&Event::Lead(event.clone())).expect("events serialize");
+                values.push(payload.into());
+                rows.push(format!("(${})", i + 2));
+            }
+            let sql = format!(
+                "SELECT pg_notify($1, v.payload) FROM (VALUES {}) AS v(payload)",
+                rows.join(", ")
+            );
+            let sent = db
+                .query_all_raw(Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    sql,
+                    values,
+                ))
+                .await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "NOTIFY failed; delivering in process only");
+                for event in chunk {
+                    self.deliver(Event::Lead(event.clone()));
+                }
+            }
+        }
     }
 
     pub async fn publish_run(&self, event: SyncRunUpdated) {

@@ -3,10 +3,12 @@
 //! door all feed it; nothing else writes submissions.
 //!
 //! Idempotence rests on the unique LinkedIn response id: submissions are claimed with
-//! `INSERT .. ON CONFLICT DO NOTHING` and only claimed ones touch leads. Each submission's lead
-//! change runs in its own savepoint, so a failure marks that submission FAILED and leaves no
-//! half-written lead. Lookups and inserts are batched; on PostgreSQL a transaction-scoped advisory
-//! lock serializes ingests across instances so one person's responses never race into two leads.
+//! `INSERT .. ON CONFLICT DO NOTHING` and only claimed ones touch leads. A batch's lead changes
+//! are decided in memory and written with multi-row statements in one savepoint; should the
+//! database refuse any of them, the batch is written again with each submission's lead change in
+//! its own savepoint, so a failure marks that submission FAILED and leaves no half-written lead.
+//! Lookups, inserts and outcomes are batched; on PostgreSQL a transaction-scoped advisory lock
+//! serializes ingests across instances so one person's responses never race into two leads.
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,8 +21,8 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::NotSet,
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, Set, Statement, TransactionTrait,
-    sea_query::{Expr, ExprTrait, Func, OnConflict},
+    EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set, Statement, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func, OnConflict, Query},
 };
 use serde_json::{Value as Json, json};
 
@@ -40,6 +42,8 @@ pub const MAX_RESPONSES: usize = 1000;
 pub const MAX_FORMS: usize = 200;
 /// Rows per multi-row INSERT (SQLite allows 32766 bound values per statement).
 const INSERT_CHUNK: usize = 500;
+/// Lead rows per multi-row statement (29 values a row).
+const LEAD_CHUNK: usize = 250;
 const INGEST_LOCK_KEY: i64 = 0x1ead_1a9e;
 
 #[derive(Debug, Default, Clone)]
@@ -303,22 +307,20 @@ pub async fn ingest(
         fallback_creates,
     };
     let now = Utc::now();
+    let outcomes = write_leads(
+        &txn,
+        &strategy,
+        &prepared,
+        &mut index,
+        now,
+        leads_from_tests,
+    )
+    .await?;
+    let mut marks = Vec::with_capacity(prepared.len());
     let mut events = Vec::new();
-    for p in &prepared {
+    for (p, outcome) in prepared.iter().zip(outcomes) {
         let submission_id = claimed[&p.response.linkedin_id];
         report.submissions_created += 1;
-        let outcome = if p.form.is_none() {
-            Err(format!(
-                "form {} version {} is unknown: send its definition with the responses",
-                p.response.form_id, p.response.form_version
-            ))
-        } else if p.response.test_lead && !leads_from_tests {
-            Ok(Outcome::Kept(
-                "test lead: kept as a submission only (createLeadsFromTestLeads is off)".into(),
-            ))
-        } else {
-            apply_decision(&txn, &strategy, p, &mut index, now).await
-        };
         match outcome {
             Ok(outcome) => {
                 let (status, explanation, lead_id, event) = match outcome {
@@ -367,17 +369,14 @@ pub async fn ingest(
                         (MatchingStatus::Pending, explanation, None, None)
                     }
                 };
-                mark(
-                    &txn,
+                marks.push(Mark {
                     submission_id,
                     status,
-                    ProcessingState::Succeeded,
-                    &explanation,
-                    None,
+                    state: ProcessingState::Succeeded,
+                    explanation,
+                    error: None,
                     lead_id,
-                    now,
-                )
-                .await?;
+                });
                 if let (Some(outcome), Some(lead_id)) = (event, lead_id) {
                     events.push(LeadSynced {
                         outcome,
@@ -385,6 +384,7 @@ pub async fn ingest(
                         submission_id,
                         campaign_id: p.campaign_id,
                         form_id: p.form.as_ref().map(|f| f.id),
+                        shared: Default::default(),
                     });
                 }
             }
@@ -400,20 +400,18 @@ pub async fn ingest(
                     FailedKind::Update => MatchingStatus::LeadUpdateFailed,
                     FailedKind::BeforeMatching => MatchingStatus::Pending,
                 };
-                mark(
-                    &txn,
+                marks.push(Mark {
                     submission_id,
                     status,
-                    ProcessingState::Failed,
-                    &reason,
-                    Some(&reason),
-                    None,
-                    now,
-                )
-                .await?;
+                    state: ProcessingState::Failed,
+                    explanation: reason.clone(),
+                    error: Some(reason),
+                    lead_id: None,
+                });
             }
         }
     }
+    mark_all(&txn, &prepared, &marks, now).await?;
     if let Some((account, ms)) = request.cursor {
         advance_cursor(&txn, account, ms).await?;
     }
@@ -430,9 +428,7 @@ pub async fn ingest(
         .collect();
     stored.sort();
     report.submission_ids = stored.into_iter().map(|(_, id)| id).collect();
-    for event in events {
-        bus.publish_lead(event).await;
-    }
+    bus.publish_leads(events).await;
     tracing::info!(
         created = report.submissions_created,
         duplicates = report.duplicates_skipped,
@@ -468,6 +464,7 @@ enum Outcome {
     Kept(String),
 }
 
+#[derive(Clone, Copy)]
 enum FailedKind {
     BeforeMatching,
     Creation,
@@ -628,14 +625,24 @@ async fn claim_submissions(
             created_at: Set(now),
             updated_at: Set(now),
         });
-        let result = form_submission::Entity::insert_many(rows)
-            .on_conflict_do_nothing_on([form_submission::Column::LinkedinId])
-            .exec_with_returning_many(txn)
-            .await?;
-        if let sea_orm::TryInsertResult::Inserted(models) = result {
-            for m in models {
-                claimed.insert(m.linkedin_id, m.id);
-            }
+        // Only the id and the LinkedIn id come back (not the stored raw JSON).
+        let mut insert = form_submission::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(form_submission::Column::LinkedinId)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .into_query();
+        insert.returning(Query::returning().columns([
+            form_submission::Column::Id,
+            form_submission::Column::LinkedinId,
+        ]));
+        let backend = txn.get_database_backend();
+        for row in txn.query_all_raw(backend.build(&insert)).await? {
+            claimed.insert(
+                row.try_get::<String>("", "linkedin_id")?,
+                row.try_get::<i64>("", "id")?,
+            );
         }
     }
     Ok(claimed)
@@ -663,37 +670,79 @@ async fn insert_answers(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn mark(
-    txn: &DatabaseTransaction,
+/// How one submission ends up: written by `mark_all`.
+struct Mark {
     submission_id: i64,
     status: MatchingStatus,
     state: ProcessingState,
-    explanation: &str,
-    error: Option<&str>,
+    explanation: String,
+    error: Option<String>,
     lead_id: Option<i64>,
+}
+
+/// Records every submission's outcome: multi-row upserts on the primary key of the rows this
+/// call inserted (one statement per chunk instead of one UPDATE per submission).
+async fn mark_all(
+    txn: &DatabaseTransaction,
+    prepared: &[Prepared],
+    marks: &[Mark],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    crate::metrics::count(
-        "leadsync_submissions_processed_total",
-        &[("status", status.as_str())],
-        1,
-    );
     use form_submission::Column as C;
-    form_submission::Entity::update_many()
-        .col_expr(C::MatchingStatus, Expr::value(status.as_str()))
-        .col_expr(C::ProcessingState, Expr::value(state.as_str()))
-        .col_expr(C::MatchExplanation, Expr::value(explanation))
-        .col_expr(C::Error, Expr::value(error.map(str::to_owned)))
-        .col_expr(C::LeadId, Expr::value(lead_id))
-        .col_expr(C::UpdatedAt, Expr::value(now))
-        .filter(C::Id.eq(submission_id))
-        .exec(txn)
-        .await?;
+    let mut by_status: HashMap<&'static str, u64> = HashMap::new();
+    for m in marks {
+        *by_status.entry(m.status.as_str()).or_default() += 1;
+    }
+    for (status, n) in by_status {
+        crate::metrics::count(
+            "leadsync_submissions_processed_total",
+            &[("status", status)],
+            n,
+        );
+    }
+    // 12 values a row: well under SQLite's bound-value limit.
+    for chunk in marks
+        .iter()
+        .zip(prepared)
+        .collect::<Vec<_>>()
+        .chunks(INSERT_CHUNK)
+    {
+        let rows = chunk.iter().map(|(m, p)| form_submission::ActiveModel {
+            id: Set(m.submission_id),
+            linkedin_id: Set(p.response.linkedin_id.clone()),
+            submitted_at: Set(p.response.submitted_at),
+            lead_type: Set(p.response.lead_type.clone()),
+            test_lead: Set(p.response.test_lead),
+            matching_status: Set(m.status.as_str().into()),
+            processing_state: Set(m.state.as_str().into()),
+            match_explanation: Set(Some(m.explanation.clone())),
+            error: Set(m.error.clone()),
+            lead_id: Set(m.lead_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        form_submission::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(C::Id)
+                    .update_columns([
+                        C::MatchingStatus,
+                        C::ProcessingState,
+                        C::MatchExplanation,
+                        C::Error,
+                        C::LeadId,
+                        C::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
     Ok(())
 }
 
 /// The leads this batch may match, plus those it creates, indexed by the strategy's first field.
+#[derive(Clone)]
 struct LeadIndex {
     leads: HashMap<i64, lead::Model>,
     by_key: HashMap<String, Vec<i64>>,
@@ -708,18 +757,44 @@ pub async fn find_leads_by(
     field: &str,
     keys: Vec<String>,
 ) -> AppResult<Vec<lead::Model>> {
+    find_leads(db, field, keys, false).await
+}
+
+/// `find_leads_by`; with `lock` on PostgreSQL the rows stay locked (`FOR UPDATE`) until the
+/// transaction ends, so a lead the pipeline is about to write cannot be deleted meanwhile.
+async fn find_leads(
+    db: &impl ConnectionTrait,
+    field: &str,
+    keys: Vec<String>,
+    lock: bool,
+) -> AppResult<Vec<lead::Model>> {
     let Some(column) = lead_column(field) else {
         return Ok(Vec::new());
     };
+    let lock = lock && db.get_database_backend() == DatabaseBackend::Postgres;
+    if lock {
+        // Until PostgreSQL has analyzed a growing leads table (a first backfill into a new
+        // database), it plans `IN (..100 keys..)` as a sequential scan: every batch then reads
+        // the whole table. The lookup is by an indexed key, always: say so for this statement.
+        db.execute_unprepared("SET LOCAL enable_seqscan = off")
+            .await?;
+    }
     let mut out = Vec::new();
     for chunk in keys.chunks(INSERT_CHUNK) {
-        let query = if matches!(field, "email" | "workEmail" | "phone") {
+        let mut query = if matches!(field, "email" | "workEmail" | "phone") {
             lead::Entity::find().filter(column.is_in(chunk.to_vec()))
         } else {
             lead::Entity::find()
                 .filter(Expr::expr(Func::lower(Expr::col(column))).is_in(chunk.to_vec()))
         };
+        if lock {
+            query = query.lock_exclusive();
+        }
         out.extend(query.all(db).await?);
+    }
+    if lock {
+        db.execute_unprepared("SET LOCAL enable_seqscan TO DEFAULT")
+            .await?;
     }
     Ok(out)
 }
@@ -767,7 +842,7 @@ impl LeadIndex {
             .filter_map(|p| p.mapped.values.get(&field))
             .filter_map(|v| matching::normalize(&field, v))
             .collect();
-        for l in find_leads_by(db, &field, keys.into_iter().collect()).await? {
+        for l in find_leads(db, &field, keys.into_iter().collect(), true).await? {
             index.insert(l);
         }
         Ok(index)
@@ -787,7 +862,12 @@ impl LeadIndex {
 
     /// Re-indexes a lead whose values changed.
     fn replace(&mut self, lead: lead::Model) {
-        for ids in self.by_key.values_mut() {
+        let old_key = self.lookup_field.as_ref().and_then(|field| {
+            self.leads
+                .get(&lead.id)
+                .and_then(|old| matching::lead_key(old, field))
+        });
+        if let Some(ids) = old_key.and_then(|key| self.by_key.get_mut(&key)) {
             ids.retain(|id| *id != lead.id);
         }
         self.insert(lead);
@@ -814,6 +894,245 @@ impl LeadIndex {
         self.last_kind
             .remove(&p.response.linkedin_id)
             .unwrap_or(FailedKind::BeforeMatching)
+    }
+}
+
+/// What one submission does to the leads, decided in memory.
+fn decide_one(
+    strategy: &Strategy<'_>,
+    p: &Prepared,
+    index: &mut LeadIndex,
+    leads_from_tests: bool,
+) -> Result<(Decision, String), Result<Outcome, String>> {
+    if p.form.is_none() {
+        return Err(Err(format!(
+            "form {} version {} is unknown: send its definition with the responses",
+            p.response.form_id, p.response.form_version
+        )));
+    }
+    if p.response.test_lead && !leads_from_tests {
+        return Err(Ok(Outcome::Kept(
+            "test lead: kept as a submission only (createLeadsFromTestLeads is off)".into(),
+        )));
+    }
+    Ok(matching::decide(
+        strategy,
+        &p.mapped,
+        index.candidates(&p.mapped),
+    ))
+}
+
+/// The lead changes of a whole batch, decided in memory: every submission's outcome, the leads to
+/// insert (in creation order) and the stored leads to rewrite. `next_id` names each new lead.
+struct Plan {
+    outcomes: Vec<Result<Outcome, String>>,
+    created: Vec<i64>,
+    rewritten: Vec<i64>,
+}
+
+fn plan(
+    strategy: &Strategy<'_>,
+    prepared: &[Prepared],
+    index: &mut LeadIndex,
+    now: DateTime<Utc>,
+    leads_from_tests: bool,
+    mut next_id: impl FnMut() -> i64,
+) -> Plan {
+    let mut plan = Plan {
+        outcomes: Vec::with_capacity(prepared.len()),
+        created: Vec::new(),
+        rewritten: Vec::new(),
+    };
+    let mut created: HashSet<i64> = HashSet::new();
+    let mut rewritten: HashSet<i64> = HashSet::new();
+    for p in prepared {
+        let (decision, explanation) = match decide_one(strategy, p, index, leads_from_tests) {
+            Ok(decided) => decided,
+            Err(outcome) => {
+                plan.outcomes.push(outcome);
+                continue;
+            }
+        };
+        let outcome = match decision {
+            Decision::Ignore => Outcome::Ignored(explanation),
+            Decision::Create => {
+                let mut lead = new_lead(p, now);
+                lead.id = next_id();
+                let lead_id = lead.id;
+                index.insert(lead);
+                created.insert(lead_id);
+                plan.created.push(lead_id);
+                Outcome::Created {
+                    lead_id,
+                    explanation: format!("{explanation} lead {lead_id}"),
+                }
+            }
+            Decision::Update { lead_id, .. } => {
+                let (lead, changed, older) = updated_lead(index.leads[&lead_id].clone(), p, now);
+                index.replace(lead);
+                if !created.contains(&lead_id) && rewritten.insert(lead_id) {
+                    plan.rewritten.push(lead_id);
+                }
+                let explanation = if older {
+                    format!("{explanation} (an older submission: only empty fields filled)")
+                } else {
+                    explanation
+                };
+                if changed {
+                    Outcome::Updated {
+                        lead_id,
+                        explanation,
+                    }
+                } else {
+                    Outcome::Unchanged {
+                        lead_id,
+                        explanation: format!("{explanation}: nothing to update"),
+                    }
+                }
+            }
+        };
+        plan.outcomes.push(Ok(outcome));
+    }
+    plan
+}
+
+/// Ids for `n` new leads, ascending, as the database would have given them one by one. Called
+/// inside the ingest transaction after its first write: on SQLite it holds the write lock, on
+/// PostgreSQL the ids come from the table's own sequence.
+async fn allocate_lead_ids(txn: &DatabaseTransaction, n: usize) -> AppResult<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let backend = txn.get_database_backend();
+    if backend == DatabaseBackend::Postgres {
+        let rows = txn
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                "SELECT nextval(pg_get_serial_sequence('leads', 'id')) AS id \
+                 FROM generate_series(1, $1)",
+                [(n as i64).into()],
+            ))
+            .await?;
+        let mut ids = rows
+            .iter()
+            .map(|r| r.try_get::<i64>("", "id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        ids.sort_unstable();
+        return Ok(ids);
+    }
+    // SQLite: past the largest id ever used (AUTOINCREMENT keeps it in sqlite_sequence).
+    let row = txn
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT MAX(COALESCE((SELECT MAX(id) FROM leads), 0), \
+             COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'leads'), 0)) AS id",
+        ))
+        .await?
+        .ok_or_else(|| AppError::internal("no lead id row"))?;
+    let last = row.try_get::<i64>("", "id")?;
+    Ok((1..=n as i64).map(|k| last + k).collect())
+}
+
+/// Decides and writes the lead changes of the batch: the new leads in multi-row INSERTs and the
+/// matched leads in multi-row upserts on their id, in one savepoint. Should the database refuse
+/// any of it (a value it cannot store), the savepoint is rolled back and every submission is
+/// written again in its own savepoint, so only the failing ones are marked FAILED.
+async fn write_leads(
+    txn: &DatabaseTransaction,
+    strategy: &Strategy<'_>,
+    prepared: &[Prepared],
+    index: &mut LeadIndex,
+    now: DateTime<Utc>,
+    leads_from_tests: bool,
+) -> AppResult<Vec<Result<Outcome, String>>> {
+    let snapshot = index.clone();
+    // A dry run counts the leads to create; provisional ids above every stored one keep the
+    // order (and so every decision) that the real ids will have.
+    let creations = {
+        let mut trial = index.clone();
+        let mut next = i64::MAX / 2;
+        plan(
+            strategy,
+            prepared,
+            &mut trial,
+            now,
+            leads_from_tests,
+            || {
+                next += 1;
+                next
+            },
+        )
+        .created
+        .len()
+    };
+    let ids = allocate_lead_ids(txn, creations).await?;
+    let mut ids = ids.into_iter();
+    let mut exhausted = false;
+    let plan = plan(strategy, prepared, index, now, leads_from_tests, || {
+        ids.next().unwrap_or_else(|| {
+            exhausted = true;
+            0
+        })
+    });
+    let batch = async {
+        if exhausted {
+            return Err(sea_orm::DbErr::Custom("lead ids ran out".into()));
+        }
+        let savepoint = txn.begin().await?;
+        let written = async {
+            let created: Vec<lead::ActiveModel> = plan
+                .created
+                .iter()
+                .map(|id| lead::ActiveModel::from(index.leads[id].clone()).reset_all())
+                .collect();
+            for chunk in created.chunks(LEAD_CHUNK) {
+                lead::Entity::insert_many(chunk.to_vec())
+                    .exec_without_returning(&savepoint)
+                    .await?;
+            }
+            let rewritten: Vec<lead::ActiveModel> = plan
+                .rewritten
+                .iter()
+                .map(|id| lead::ActiveModel::from(index.leads[id].clone()).reset_all())
+                .collect();
+            for chunk in rewritten.chunks(LEAD_CHUNK) {
+                lead::Entity::insert_many(chunk.to_vec())
+                    .on_conflict(
+                        OnConflict::column(lead::Column::Id)
+                            .update_columns(
+                                <lead::Column as sea_orm::Iterable>::iter()
+                                    .filter(|c| !matches!(c, lead::Column::Id)),
+                            )
+                            .to_owned(),
+                    )
+                    .exec_without_returning(&savepoint)
+                    .await?;
+            }
+            Ok::<_, sea_orm::DbErr>(())
+        }
+        .await;
+        match written {
+            Ok(()) => savepoint.commit().await,
+            Err(e) => {
+                savepoint.rollback().await?;
+                Err(e)
+            }
+        }
+    };
+    match batch.await {
+        Ok(()) => Ok(plan.outcomes),
+        Err(error) => {
+            tracing::warn!(%error, "batched lead writes refused; writing submission by submission");
+            *index = snapshot;
+            let mut outcomes = Vec::with_capacity(prepared.len());
+            for p in prepared {
+                outcomes.push(match decide_one(strategy, p, index, leads_from_tests) {
+                    Err(outcome) => outcome,
+                    Ok(_) => apply_decision(txn, strategy, p, index, now).await,
+                });
+            }
+            Ok(outcomes)
+        }
     }
 }
 
@@ -889,11 +1208,8 @@ fn internal(err: sea_orm::DbErr) -> String {
     "the lead could not be written (see the server log)".into()
 }
 
-async fn create_lead(
-    txn: &DatabaseTransaction,
-    p: &Prepared,
-    now: DateTime<Utc>,
-) -> Result<lead::Model, String> {
+/// The lead a submission creates (id 0 until stored).
+fn new_lead(p: &Prepared, now: DateTime<Utc>) -> lead::Model {
     let mut model = lead::Model {
         id: 0,
         first_name: None,
@@ -925,18 +1241,16 @@ async fn create_lead(
         updated_at: now,
     };
     matching::apply_values(&mut model, &p.mapped.values, false);
-    let mut active = lead::ActiveModel::from(model).reset_all();
-    active.id = NotSet;
-    active.insert(txn).await.map_err(internal)
+    model
 }
 
-/// Returns the updated lead, whether a value changed, and whether the submission was older.
-async fn update_lead(
-    txn: &DatabaseTransaction,
+/// A lead after a submission: the lead, whether a value changed, and whether the submission was
+/// older than the lead's latest.
+fn updated_lead(
     mut lead: lead::Model,
     p: &Prepared,
     now: DateTime<Utc>,
-) -> Result<(lead::Model, bool, bool), String> {
+) -> (lead::Model, bool, bool) {
     let older = lead
         .latest_submission_at
         .is_some_and(|latest| p.response.submitted_at < latest);
@@ -951,6 +1265,27 @@ async fn update_lead(
     if changed {
         lead.updated_at = now;
     }
+    (lead, changed, older)
+}
+
+async fn create_lead(
+    txn: &DatabaseTransaction,
+    p: &Prepared,
+    now: DateTime<Utc>,
+) -> Result<lead::Model, String> {
+    let mut active = lead::ActiveModel::from(new_lead(p, now)).reset_all();
+    active.id = NotSet;
+    active.insert(txn).await.map_err(internal)
+}
+
+/// Returns the updated lead, whether a value changed, and whether the submission was older.
+async fn update_lead(
+    txn: &DatabaseTransaction,
+    lead: lead::Model,
+    p: &Prepared,
+    now: DateTime<Utc>,
+) -> Result<(lead::Model, bool, bool), String> {
+    let (lead, changed, older) = updated_lead(lead, p, now);
     let active = lead::ActiveModel::from(lead.clone()).reset_all();
     active.update(txn).await.map_err(internal)?;
     Ok((lead, changed, older))

@@ -897,3 +897,121 @@ async fn committed_leads_are_published_for_live_uis() {
     .await;
     assert!(events.try_recv().is_err());
 }
+
+/// Makes the database refuse any lead whose first name is "Refused", as a constraint would.
+async fn refuse_leads_named_refused(app: &TestApp) {
+    use sea_orm::ConnectionTrait;
+    let statements: &[&str] = if app.test_db.is_postgres() {
+        &[
+            "CREATE FUNCTION refuse_lead() RETURNS trigger AS $$ BEGIN \
+             IF NEW.first_name = 'Refused' THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_lead BEFORE INSERT OR UPDATE ON leads \
+             FOR EACH ROW EXECUTE FUNCTION refuse_lead()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER refuse_insert BEFORE INSERT ON leads WHEN NEW.first_name = 'Refused' \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+            "CREATE TRIGGER refuse_update BEFORE UPDATE ON leads WHEN NEW.first_name = 'Refused' \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        ]
+    };
+    for sql in statements {
+        app.db.execute_unprepared(sql).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_lead_the_database_refuses_fails_alone_and_is_retried() {
+    let app = TestApp::new().await;
+    let s2s = app.token(&[Role::S2sInbound]).await;
+    ingest(
+        &app,
+        &s2s,
+        vec![form()],
+        vec![response("known", 1, &[(1, "known@x.example"), (2, "Kim")])],
+    )
+    .await;
+    refuse_leads_named_refused(&app).await;
+    let mut events = app.state.bus.subscribe();
+    let batch = vec![
+        response("ok-new", 2, &[(1, "fresh@x.example"), (2, "Fay")]),
+        response("bad-new", 3, &[(1, "bad@x.example"), (2, "Refused")]),
+        response("bad-update", 4, &[(1, "known@x.example"), (2, "Refused")]),
+        response("ok-update", 5, &[(1, "known@x.example"), (4, "Acme")]),
+    ];
+    let result = ingest(&app, &s2s, vec![], batch.clone()).await;
+    assert_eq!(result["submissionsCreated"], 4);
+    assert_eq!(result["failed"], 2, "{result:#}");
+    assert_eq!(result["leadsCreated"], 1);
+    assert_eq!(result["leadsUpdated"], 1);
+    let by_id = |id: &str| {
+        result["submissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["linkedInId"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id("ok-new")["matchingStatus"], "NEW_LEAD_CREATED");
+    assert_eq!(by_id("bad-new")["matchingStatus"], "LEAD_CREATION_FAILED");
+    assert_eq!(by_id("bad-new")["processingState"], "FAILED");
+    assert_eq!(by_id("bad-new")["lead"], Value::Null);
+    assert_eq!(by_id("bad-update")["matchingStatus"], "LEAD_UPDATE_FAILED");
+    assert_eq!(
+        by_id("ok-update")["matchingStatus"],
+        "UPDATED_EXISTING_LEAD"
+    );
+    for failed in ["bad-new", "bad-update"] {
+        let explanation = by_id(failed)["matchExplanation"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            !explanation.contains("refused by the test") && !explanation.contains("INSERT"),
+            "database text leaked: {explanation}"
+        );
+    }
+    // The known lead kept its name and took the later answer; no refused value was stored.
+    let known = lead::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.email.as_deref() == Some("known@x.example"))
+        .unwrap();
+    assert_eq!(known.first_name.as_deref(), Some("Kim"));
+    assert_eq!(known.company.as_deref(), Some("Acme"));
+    assert_eq!(lead_count(&app).await, 2);
+    // Only committed lead changes are published.
+    let mut published = 0;
+    while events.try_recv().is_ok() {
+        published += 1;
+    }
+    assert_eq!(published, 2);
+
+    // Once the database accepts them, the failed submissions are processed on the next delivery.
+    let drop: &[&str] = if app.test_db.is_postgres() {
+        &["DROP TRIGGER refuse_lead ON leads"]
+    } else {
+        &["DROP TRIGGER refuse_insert", "DROP TRIGGER refuse_update"]
+    };
+    for sql in drop {
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, sql)
+            .await
+            .unwrap();
+    }
+    let retry = ingest(&app, &s2s, vec![], batch).await;
+    assert_eq!(retry["failed"], 0, "{retry:#}");
+    assert_eq!(lead_count(&app).await, 3);
+    let failed = form_submission::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.processing_state != "SUCCEEDED")
+        .count();
+    assert_eq!(failed, 0);
+}
