@@ -133,6 +133,17 @@ pub struct Config {
     )]
     pub rate_limit_per_minute: u32,
 
+    /// Seconds an authenticated API token is remembered, so requests cost no statement to
+    /// authenticate; a token revoked or a user disabled in the database stops working within
+    /// this time (0: look every token up on every request).
+    #[arg(
+        long,
+        env = "LEADSYNC_AUTH_CACHE_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub auth_cache_secs: u64,
+
     /// Milliseconds a WebSocket client has to send `connection_init` before the socket is closed
     /// with 4408 (graphql-transport-ws).
     #[arg(
@@ -227,6 +238,7 @@ impl Config {
             introspection: false,
             cors_origins: Vec::new(),
             rate_limit_per_minute: 1200,
+            auth_cache_secs: 10,
             ws_init_timeout_ms: 10_000,
             linkedin: LinkedInConfig {
                 linkedin_client_id: String::new(),

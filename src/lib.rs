@@ -29,6 +29,7 @@ pub struct AppState {
     pub bus: events::EventBus,
     pub connector: service::connector::Connector,
     pub limiter: Arc<http::RateLimiter>,
+    pub viewers: Arc<service::users::ViewerCache>,
 }
 
 impl AppState {
@@ -61,6 +62,9 @@ impl AppState {
         let schema =
             graphql::build_schema(db.clone(), config.clone(), bus.clone(), connector.clone());
         let limiter = Arc::new(http::RateLimiter::new(config.rate_limit_per_minute));
+        let viewers = Arc::new(service::users::ViewerCache::new(
+            std::time::Duration::from_secs(config.auth_cache_secs),
+        ));
         Ok(Self {
             db,
             config,
@@ -68,6 +72,7 @@ impl AppState {
             bus,
             connector,
             limiter,
+            viewers,
         })
     }
 }

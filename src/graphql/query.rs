@@ -117,13 +117,9 @@ impl LeadsQuery {
             descending: o.direction == OrderDirection::Desc,
         });
         let first = paging::page_size(first)?;
-        let page = leads::list_leads(db, &filter, sort, first, after.as_deref()).await?;
-        let total = if wants_total(ctx) {
-            leads::count_leads(db, &filter).await?
-        } else {
-            -1
-        };
-        Ok(LeadConnection::from_page(page, total, Lead))
+        let (page, total) =
+            leads::list_leads(db, &filter, sort, first, after.as_deref(), wants_total(ctx)).await?;
+        Ok(LeadConnection::from_page(page, total.unwrap_or(-1), Lead))
     }
 
     #[graphql(guard = "RoleGuard(LEAD_USERS)")]
@@ -241,16 +237,26 @@ impl LinkedInQuery {
         let db = &state(ctx).db;
         let filter = filter.unwrap_or_default().into_service()?;
         let first = paging::page_size(first)?;
-        let page = linkedin::list_submissions(db, &filter, first, after.as_deref()).await?;
-        let total = if wants_total(ctx) {
-            linkedin::count_submissions(db, &filter).await?
-        } else {
-            -1
+        let node = ctx.look_ahead().field("edges").field("node");
+        let joins = linkedin::SubmissionJoins {
+            lead: node.field("lead").exists(),
+            form: node.field("form").exists(),
+            campaign: node.field("campaign").exists(),
+            account: node.field("account").exists(),
         };
+        let (page, total) = linkedin::list_submissions(
+            db,
+            &filter,
+            first,
+            after.as_deref(),
+            joins,
+            wants_total(ctx),
+        )
+        .await?;
         Ok(FormSubmissionConnection::from_page(
             page,
-            total,
-            FormSubmission,
+            total.unwrap_or(-1),
+            |row| FormSubmission::joined(row, joins),
         ))
     }
 

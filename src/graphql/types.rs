@@ -12,7 +12,11 @@ use crate::{
     domain::{self, parse_stored},
     error::AppError,
     graphql::loaders::Loaders,
-    service::{matching::mapping_for, paging::encode_cursor},
+    service::{
+        linkedin::{SubmissionJoins, SubmissionRow},
+        matching::mapping_for,
+        paging::encode_cursor,
+    },
 };
 
 pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
@@ -346,14 +350,45 @@ impl Lead {
         Ok(FormSubmissionConnection::from_page(
             page,
             total,
-            FormSubmission,
+            FormSubmission::new,
         ))
     }
 }
 
 // ------------------------------------------------------------------ submissions
 
-pub struct FormSubmission(pub form_submission::Model);
+pub struct FormSubmission {
+    pub row: form_submission::Model,
+    /// To-one relations its page fetched with it (an inner `None`: the row has none); `None`:
+    /// not fetched, resolve through the DataLoaders.
+    lead: Option<Option<lead::Model>>,
+    form: Option<Option<linkedin_form::Model>>,
+    campaign: Option<Option<linkedin_campaign::Model>>,
+    account: Option<Option<linkedin_account::Model>>,
+}
+
+impl FormSubmission {
+    pub fn new(row: form_submission::Model) -> Self {
+        Self {
+            row,
+            lead: None,
+            form: None,
+            campaign: None,
+            account: None,
+        }
+    }
+
+    /// A row of a page that joined the relations in `joins`.
+    pub fn joined(row: SubmissionRow, joins: SubmissionJoins) -> Self {
+        Self {
+            row: row.submission,
+            lead: joins.lead.then_some(row.lead),
+            form: joins.form.then_some(row.form),
+            campaign: joins.campaign.then_some(row.campaign),
+            account: joins.account.then_some(row.account),
+        }
+    }
+}
 
 #[derive(SimpleObject)]
 pub struct Answer {
@@ -375,7 +410,7 @@ impl FormSubmission {
     async fn answer_rows(&self, ctx: &Context<'_>) -> Result<Vec<submission_answer::Model>> {
         Ok(loaders(ctx)
             .answers_by_submission
-            .load_one(self.0.id)
+            .load_one(self.row.id)
             .await?
             .unwrap_or_default())
     }
@@ -384,81 +419,93 @@ impl FormSubmission {
 #[Object]
 impl FormSubmission {
     async fn id(&self) -> ID {
-        id(self.0.id)
+        id(self.row.id)
     }
     /// LinkedIn's lead (form response) id.
     async fn linked_in_id(&self) -> &str {
-        &self.0.linkedin_id
+        &self.row.linkedin_id
     }
     async fn submitted_at(&self) -> DateTime<Utc> {
-        self.0.submitted_at
+        self.row.submitted_at
     }
     async fn lead_type(&self) -> &str {
-        &self.0.lead_type
+        &self.row.lead_type
     }
     async fn test_lead(&self) -> bool {
-        self.0.test_lead
+        self.row.test_lead
     }
     async fn submitter_urn(&self) -> Option<&str> {
-        self.0.submitter_urn.as_deref()
+        self.row.submitter_urn.as_deref()
     }
     async fn creative_urn(&self) -> Option<&str> {
-        self.0.creative_urn.as_deref()
+        self.row.creative_urn.as_deref()
     }
     async fn form_version(&self) -> Option<i64> {
-        self.0.form_version
+        self.row.form_version
     }
     async fn matching_status(&self) -> Result<MatchingStatus> {
         Ok(stored::<domain::MatchingStatus, MatchingStatus>(
-            &self.0.matching_status,
+            &self.row.matching_status,
         )?)
     }
     async fn processing_state(&self) -> Result<ProcessingState> {
         Ok(stored::<domain::ProcessingState, ProcessingState>(
-            &self.0.processing_state,
+            &self.row.processing_state,
         )?)
     }
     /// One line saying what matching did and why.
     async fn match_explanation(&self) -> Option<&str> {
-        self.0.match_explanation.as_deref()
+        self.row.match_explanation.as_deref()
     }
     /// Why processing failed, when it did.
     async fn error(&self) -> Option<&str> {
-        self.0.error.as_deref()
+        self.row.error.as_deref()
     }
     async fn hidden_fields(&self) -> Option<Json<serde_json::Value>> {
-        self.0.hidden_fields.clone().map(Json)
+        self.row.hidden_fields.clone().map(Json)
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
     async fn lead(&self, ctx: &Context<'_>) -> Result<Option<Lead>> {
-        let Some(key) = self.0.lead_id else {
+        if let Some(lead) = &self.lead {
+            return Ok(lead.clone().map(Lead));
+        }
+        let Some(key) = self.row.lead_id else {
             return Ok(None);
         };
         Ok(loaders(ctx).lead.load_one(key).await?.map(Lead))
     }
     async fn form(&self, ctx: &Context<'_>) -> Result<Option<Form>> {
-        let Some(key) = self.0.form_id else {
+        if let Some(form) = &self.form {
+            return Ok(form.clone().map(Form));
+        }
+        let Some(key) = self.row.form_id else {
             return Ok(None);
         };
         Ok(loaders(ctx).form.load_one(key).await?.map(Form))
     }
     async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<Campaign>> {
-        let Some(key) = self.0.campaign_id else {
+        if let Some(campaign) = &self.campaign {
+            return Ok(campaign.clone().map(Campaign));
+        }
+        let Some(key) = self.row.campaign_id else {
             return Ok(None);
         };
         Ok(loaders(ctx).campaign.load_one(key).await?.map(Campaign))
     }
     async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
-        let Some(key) = self.0.account_id else {
+        if let Some(account) = &self.account {
+            return Ok(account.clone().map(Account));
+        }
+        let Some(key) = self.row.account_id else {
             return Ok(None);
         };
         Ok(loaders(ctx).account.load_one(key).await?.map(Account))
     }
     /// The LinkedIn user profile whose sync pulled this submission.
     async fn profile(&self, ctx: &Context<'_>) -> Result<Option<LinkedInUserProfile>> {
-        let Some(key) = self.0.profile_id else {
+        let Some(key) = self.row.profile_id else {
             return Ok(None);
         };
         Ok(loaders(ctx)
@@ -468,7 +515,7 @@ impl FormSubmission {
             .map(LinkedInUserProfile))
     }
     async fn customer_journey(&self, ctx: &Context<'_>) -> Result<Option<CustomerJourney>> {
-        let Some(key) = self.0.customer_journey_id else {
+        let Some(key) = self.row.customer_journey_id else {
             return Ok(None);
         };
         Ok(loaders(ctx)
@@ -938,7 +985,7 @@ impl IngestLinkedInLeadsPayload {
             .0
             .submission_ids
             .iter()
-            .filter_map(|id| found.get(id).cloned().map(FormSubmission))
+            .filter_map(|id| found.get(id).cloned().map(FormSubmission::new))
             .collect())
     }
 }
@@ -955,7 +1002,7 @@ pub struct StrategyPreview(pub crate::service::preview::PreviewRow);
 #[Object]
 impl StrategyPreview {
     async fn submission(&self) -> FormSubmission {
-        FormSubmission(self.0.submission.clone())
+        FormSubmission::new(self.0.submission.clone())
     }
     async fn outcome(&self) -> PreviewOutcome {
         use crate::service::matching::Decision;

@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json};
 use crate::{
     domain::LeadSource,
     error::{AppError, AppResult},
-    service::paging::{Page, decode_cursor, encode_cursor, into_page},
+    service::paging::{Page, decode_cursor, encode_cursor, fetch_page, into_page},
 };
 
 /// The lead fields a field mapping may target, by their API name. `custom.<key>` targets a key of
@@ -407,14 +407,18 @@ fn after_condition(sort: LeadSort, value: Option<String>, id: i64) -> AppResult<
     })
 }
 
+/// A page of leads and, with `with_total`, the number of leads the filter matches (counted in the
+/// page's own statement).
 pub async fn list_leads(
     db: &DatabaseConnection,
     filter: &LeadFilter,
     sort: LeadSort,
     first: u64,
     after: Option<&str>,
-) -> AppResult<Page<lead::Model>> {
+    with_total: bool,
+) -> AppResult<(Page<lead::Model>, Option<i64>)> {
     let mut query = filtered(filter)?;
+    let count = with_total.then(|| query.clone());
     if let Some(after) = after {
         let (value, id) = decode_cursor(after)?;
         query = query.filter(after_condition(sort, value, id)?);
@@ -424,15 +428,19 @@ pub async fn list_leads(
     } else {
         Order::Asc
     };
-    let rows = query
+    let query = query
         .order_by_with_nulls(sort.field.column(), order.clone(), NullOrdering::Last)
         .order_by(lead::Column::Id, order)
-        .limit(first + 1)
-        .all(db)
-        .await?;
-    Ok(into_page(rows, first, after, |m| {
+        .limit(first + 1);
+    let (rows, total) = fetch_page(db, query, count, after).await?;
+    let total = match total {
+        None if with_total => Some(count_leads(db, filter).await?),
+        total => total,
+    };
+    let page = into_page(rows, first, after, |m| {
         encode_cursor(sort.field.value_of(m), m.id)
-    }))
+    });
+    Ok((page, total))
 }
 
 /// Erases a lead: deletes it with its submissions and answers, and keeps a tombstone of each

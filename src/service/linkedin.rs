@@ -5,12 +5,14 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    customer_journey, form_submission, linkedin_account, linkedin_campaign, linkedin_form,
+    customer_journey, form_submission, lead, linkedin_account, linkedin_campaign, linkedin_form,
     linkedin_profile, linkedin_profile_account,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    FromQueryResult, IdenStatic, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, QueryTrait, Select, Set,
+    sea_query::{Alias, Expr, ExprTrait, SelectStatement},
 };
 
 use crate::{
@@ -18,7 +20,7 @@ use crate::{
     error::{AppError, AppResult},
     service::{
         batch,
-        paging::{Page, decode_cursor, encode_cursor, into_page},
+        paging::{Page, add_total_column, decode_cursor, encode_cursor, into_page, total_of},
     },
 };
 
@@ -161,15 +163,59 @@ pub async fn count_submissions(
     Ok(filtered_submissions(filter).count(db).await? as i64)
 }
 
-/// Submissions, newest first, keyset-paged on (submitted_at, id).
+/// The to-one relations a submissions page fetches with its rows (a LEFT JOIN each), so that
+/// resolving them costs no further statement.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SubmissionJoins {
+    pub lead: bool,
+    pub form: bool,
+    pub campaign: bool,
+    pub account: bool,
+}
+
+/// A submission with the relations its page joined (`None` also when not asked for).
+pub struct SubmissionRow {
+    pub submission: form_submission::Model,
+    pub lead: Option<lead::Model>,
+    pub form: Option<linkedin_form::Model>,
+    pub campaign: Option<linkedin_campaign::Model>,
+    pub account: Option<linkedin_account::Model>,
+}
+
+/// Selects every column of `E` as `{prefix}{column}`.
+fn select_prefixed<E: EntityTrait>(statement: &mut SelectStatement, prefix: &str) {
+    for column in E::Column::iter() {
+        statement.expr_as(
+            Expr::col((E::default(), column)),
+            Alias::new(format!("{prefix}{}", column.as_str())),
+        );
+    }
+}
+
+/// The `E` a LEFT JOIN selected with `select_prefixed`, if the row had one.
+fn joined<E: EntityTrait>(row: &QueryResult, prefix: &str) -> AppResult<Option<E::Model>> {
+    if row
+        .try_get::<Option<i64>>("", &format!("{prefix}id"))?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    Ok(Some(E::Model::from_query_result(row, prefix)?))
+}
+
+/// Submissions, newest first, keyset-paged on (submitted_at, id), with the relations in `joins`
+/// and, with `with_total`, the number the filter matches: one statement for all of it.
 pub async fn list_submissions(
     db: &DatabaseConnection,
     filter: &SubmissionFilter,
     first: u64,
     after: Option<&str>,
-) -> AppResult<Page<form_submission::Model>> {
+    joins: SubmissionJoins,
+    with_total: bool,
+) -> AppResult<(Page<SubmissionRow>, Option<i64>)> {
     use form_submission::Column as C;
     let mut query = filtered_submissions(filter);
+    let count = with_total.then(|| query.clone());
     if let Some(after) = after {
         let (value, id) = decode_cursor(after)?;
         let at = value
@@ -185,15 +231,106 @@ pub async fn list_submissions(
             ),
         );
     }
-    let rows = query
+    let mut statement = query
         .order_by_desc(C::SubmittedAt)
         .order_by_desc(C::Id)
         .limit(first + 1)
-        .all(db)
+        .into_query();
+    // Every column but the stored LinkedIn JSON, which no page shows and is the bulk of a row.
+    statement.clear_selects();
+    for column in C::iter() {
+        let value = if matches!(column, C::Raw) {
+            Expr::cust("NULL")
+        } else {
+            Expr::col((form_submission::Entity, column))
+        };
+        statement.expr_as(value, Alias::new(column.as_str()));
+    }
+    let on = |table: Alias, id: Alias, key: C| {
+        Expr::col((table, id)).equals((form_submission::Entity, key))
+    };
+    if joins.lead {
+        statement.left_join(
+            lead::Entity,
+            on(Alias::new("leads"), Alias::new("id"), C::LeadId),
+        );
+        select_prefixed::<lead::Entity>(&mut statement, "lead_");
+    }
+    if joins.form {
+        statement.left_join(
+            linkedin_form::Entity,
+            on(Alias::new("linkedin_forms"), Alias::new("id"), C::FormId),
+        );
+        select_prefixed::<linkedin_form::Entity>(&mut statement, "form_");
+    }
+    if joins.campaign {
+        statement.left_join(
+            linkedin_campaign::Entity,
+            on(
+                Alias::new("linkedin_campaigns"),
+                Alias::new("id"),
+                C::CampaignId,
+            ),
+        );
+        select_prefixed::<linkedin_campaign::Entity>(&mut statement, "campaign_");
+    }
+    if joins.account {
+        statement.left_join(
+            linkedin_account::Entity,
+            on(
+                Alias::new("linkedin_accounts"),
+                Alias::new("id"),
+                C::AccountId,
+            ),
+        );
+        select_prefixed::<linkedin_account::Entity>(&mut statement, "account_");
+    }
+    if let Some(count) = count {
+        add_total_column(&mut statement, count);
+    }
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&statement))
         .await?;
-    Ok(into_page(rows, first, after, |s| {
-        encode_cursor(Some(s.submitted_at.to_rfc3339()), s.id)
-    }))
+    let total = match total_of(&rows, after)? {
+        None if with_total => Some(count_submissions(db, filter).await?),
+        Some(total) if with_total => Some(total),
+        _ => None,
+    };
+    let rows = rows
+        .iter()
+        .map(|row| {
+            Ok(SubmissionRow {
+                submission: form_submission::Model::from_query_result(row, "")?,
+                lead: if joins.lead {
+                    joined::<lead::Entity>(row, "lead_")?
+                } else {
+                    None
+                },
+                form: if joins.form {
+                    joined::<linkedin_form::Entity>(row, "form_")?
+                } else {
+                    None
+                },
+                campaign: if joins.campaign {
+                    joined::<linkedin_campaign::Entity>(row, "campaign_")?
+                } else {
+                    None
+                },
+                account: if joins.account {
+                    joined::<linkedin_account::Entity>(row, "account_")?
+                } else {
+                    None
+                },
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let page = into_page(rows, first, after, |r| {
+        encode_cursor(
+            Some(r.submission.submitted_at.to_rfc3339()),
+            r.submission.id,
+        )
+    });
+    Ok((page, total))
 }
 
 pub async fn update_account(

@@ -1,8 +1,67 @@
 //! Keyset paging shared by the lists that grow (leads, submissions).
 
 use base64::Engine;
+use sea_orm::{
+    ConnectionTrait, EntityTrait, FromQueryResult, QueryResult, QuerySelect, QueryTrait, Select,
+    sea_query::{Alias, Expr, SelectStatement, SubQueryStatement},
+};
 
 use crate::error::{AppError, AppResult};
+
+/// The column a page query carries the list's total in.
+const TOTAL_COLUMN: &str = "page_total_count";
+
+/// Adds the size of the whole list (`count`: the filtered query without cursor or limit) to every
+/// row of `page` as a scalar subquery, so a page and its `totalCount` are one statement.
+pub fn add_total_column<E: EntityTrait>(page: &mut SelectStatement, count: Select<E>) {
+    let count = count
+        .select_only()
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .into_query();
+    page.expr_as(
+        Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(count))),
+        Alias::new(TOTAL_COLUMN),
+    );
+}
+
+/// The total `add_total_column` put on the first row; for no rows it is 0 on a first page (the page
+/// query fetches one row past the page, so an empty first page means an empty list) and unknown
+/// (`None`: count separately) past a cursor.
+pub fn total_of(rows: &[QueryResult], after: Option<&str>) -> AppResult<Option<i64>> {
+    match rows.first() {
+        Some(row) => Ok(Some(row.try_get::<i64>("", TOTAL_COLUMN)?)),
+        None if after.is_none() => Ok(Some(0)),
+        None => Ok(None),
+    }
+}
+
+/// Runs `page` and reads its rows as `E`; with `count`, also the list's total in the same
+/// statement (`None` when it must be counted separately, see `total_of`).
+pub async fn fetch_page<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    page: Select<E>,
+    count: Option<Select<E>>,
+    after: Option<&str>,
+) -> AppResult<(Vec<E::Model>, Option<i64>)> {
+    let mut statement = page.into_query();
+    let counted = count.is_some();
+    if let Some(count) = count {
+        add_total_column(&mut statement, count);
+    }
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&statement))
+        .await?;
+    let total = if counted {
+        total_of(&rows, after)?
+    } else {
+        None
+    };
+    let models = rows
+        .iter()
+        .map(|row| E::Model::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((models, total))
+}
 
 pub struct Page<T> {
     pub items: Vec<(String, T)>,

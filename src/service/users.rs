@@ -1,5 +1,11 @@
 //! API users, their roles and bearer tokens. Tokens are random, shown once and stored as SHA-256.
 
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
 use base64::Engine;
 use chrono::Utc;
 use entity::{api_token, api_user, api_user_role};
@@ -98,6 +104,72 @@ pub async fn create_user(
     txn.commit().await?;
     tracing::info!(user_id = user.id, roles = ?roles, "created API user");
     Ok(CreatedUser { user, roles, token })
+}
+
+/// Tokens authenticated in the last `ttl`, so that a request usually costs no statement to
+/// authenticate. Only successes are kept (an unknown token always reaches the database), and a
+/// token revoked or a user disabled in the database stops working within `ttl`.
+pub struct ViewerCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<String, (Instant, Viewer)>>,
+}
+
+/// Tokens remembered at most; past it, expired entries go, then all of them.
+const VIEWER_CACHE_CAPACITY: usize = 10_000;
+
+impl ViewerCache {
+    /// A cache keeping viewers `ttl`; a zero `ttl` keeps none.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `authenticate`, answered from memory while the token's entry is fresh.
+    pub async fn authenticate(
+        &self,
+        db: &DatabaseConnection,
+        token: &str,
+    ) -> AppResult<Option<Viewer>> {
+        if self.ttl.is_zero() {
+            return authenticate(db, token).await;
+        }
+        let key = hash_token(token);
+        let now = Instant::now();
+        if let Some((at, viewer)) = self.lock().get(&key)
+            && now.duration_since(*at) < self.ttl
+        {
+            return Ok(Some(viewer.clone()));
+        }
+        let viewer = authenticate(db, token).await?;
+        let mut entries = self.lock();
+        match &viewer {
+            Some(viewer) => {
+                if entries.len() >= VIEWER_CACHE_CAPACITY {
+                    entries.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
+                    if entries.len() >= VIEWER_CACHE_CAPACITY {
+                        entries.clear();
+                    }
+                }
+                entries.insert(key, (now, viewer.clone()));
+            }
+            None => {
+                entries.remove(&key);
+            }
+        }
+        Ok(viewer)
+    }
+
+    /// Forgets every viewer: the next request of each token reads the database again.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Viewer)>> {
+        // A panic while holding the lock cannot leave the map inconsistent: use it anyway.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Resolves a bearer token to its user; `None` for unknown, revoked or disabled.

@@ -109,3 +109,38 @@ async fn create_user_validates_its_input() {
         .await;
     assert_eq!(error_code(&response).as_deref(), Some("FORBIDDEN"));
 }
+
+/// Revokes every token in the database, as an operator would.
+async fn revoke_all(app: &TestApp) {
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared("UPDATE api_tokens SET revoked_at = created_at")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_known_token_costs_no_statement_until_its_cache_time_ends() {
+    let app = TestApp::with_config(|c| c.auth_cache_secs = 1).await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    app.op_ok(&sales, "Viewer", json!({})).await;
+    let before = app.statement_count();
+    let viewer = app.op_ok(&sales, "Viewer", json!({})).await;
+    assert_eq!(viewer["viewer"]["roles"], json!(["LEADGEN_SALESPERSON"]));
+    assert_eq!(app.statement_count() - before, 0, "a remembered token");
+
+    revoke_all(&app).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let response = app.op(Some(&sales), "Viewer", json!({})).await;
+    assert_eq!(error_code(&response).as_deref(), Some("UNAUTHENTICATED"));
+}
+
+#[tokio::test]
+async fn without_the_cache_a_revoked_token_fails_at_once() {
+    let app = TestApp::with_config(|c| c.auth_cache_secs = 0).await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    app.op_ok(&sales, "Viewer", json!({})).await;
+    revoke_all(&app).await;
+    let response = app.op(Some(&sales), "Viewer", json!({})).await;
+    assert_eq!(error_code(&response).as_deref(), Some("UNAUTHENTICATED"));
+}

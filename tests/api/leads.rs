@@ -307,3 +307,48 @@ async fn leads_filter_by_campaign() {
     assert_eq!(info["lead"]["sourceCampaign"]["name"], "Spring launch");
     assert_eq!(info["lead"]["sourceCampaign"]["linkedInId"], "501");
 }
+
+/// Runs `Leads` and returns its connection and the SQL statements the request ran.
+async fn measured_leads(app: &TestApp, token: &str, variables: Value) -> (Value, usize) {
+    let before = app.statement_count();
+    let data = app.op_ok(token, "Leads", variables).await;
+    (data["leads"].clone(), app.statement_count() - before)
+}
+
+#[tokio::test]
+async fn a_leads_page_with_its_total_is_one_statement_whatever_its_size() {
+    let app = TestApp::new().await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    for i in 0..30 {
+        create(&app, &sales, json!({"email": format!("p{i}@x.example")})).await;
+    }
+    let order = json!({"field": "EMAIL", "direction": "ASC"});
+    let (few, statements_few) =
+        measured_leads(&app, &sales, json!({"first": 5, "orderBy": order})).await;
+    let (many, statements_many) =
+        measured_leads(&app, &sales, json!({"first": 50, "orderBy": order})).await;
+    assert_eq!(few["edges"].as_array().unwrap().len(), 5);
+    assert_eq!(many["edges"].as_array().unwrap().len(), 30);
+    assert_eq!(few["totalCount"], 30);
+    assert_eq!(many["totalCount"], 30);
+    assert_eq!((statements_few, statements_many), (1, 1));
+
+    // Past the last row the page is empty and its total still counts the whole list.
+    let end = many["pageInfo"]["endCursor"].as_str().unwrap();
+    let (past, _) = measured_leads(
+        &app,
+        &sales,
+        json!({"first": 5, "after": end, "orderBy": order}),
+    )
+    .await;
+    assert_eq!(past["edges"], json!([]));
+    assert_eq!(past["totalCount"], 30);
+    // A filter that matches nothing: an empty first page counts 0.
+    let (none, _) = measured_leads(
+        &app,
+        &sales,
+        json!({"first": 5, "filter": {"search": "nobody-here"}}),
+    )
+    .await;
+    assert_eq!(none["totalCount"], 0);
+}
