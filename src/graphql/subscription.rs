@@ -1,7 +1,11 @@
 //! Subscriptions over `graphql-transport-ws`: newly synced leads and sync progress, from the
-//! event bus. Relations resolve through the loaders like everywhere else.
+//! event bus. An event's rows are loaded once (through the loaders) and shared by every
+//! subscriber that receives it.
+
+use std::{any::Any, sync::Arc};
 
 use async_graphql::{Context, Enum, ID, Object, Result, Subscription};
+use entity::{form_submission, lead, linkedin_campaign, linkedin_form};
 use futures::{Stream, StreamExt, stream};
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
@@ -13,6 +17,7 @@ use crate::{
         state,
         types::{FormSubmission, Lead, SyncRun, loaders, parse_id},
     },
+    service::linkedin::{SubmissionJoins, SubmissionRow},
 };
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +30,54 @@ pub enum LeadSyncOutcome {
 
 pub struct LeadSyncedPayload(events::LeadSynced);
 
+/// The rows an event's payload shows, loaded once per event for all of its subscribers.
+struct EventRows {
+    lead: Option<lead::Model>,
+    submission: Option<form_submission::Model>,
+    form: Option<linkedin_form::Model>,
+    campaign: Option<linkedin_campaign::Model>,
+}
+
+impl LeadSyncedPayload {
+    async fn rows(&self, ctx: &Context<'_>) -> Result<Arc<EventRows>> {
+        let event = &self.0;
+        let loaded = event
+            .shared
+            .0
+            .get_or_try_init(|| async {
+                let loaders = loaders(ctx);
+                let (lead, submission, form, campaign) = futures::try_join!(
+                    loaders.lead.load_one(event.lead_id),
+                    loaders.submission.load_one(event.submission_id),
+                    async {
+                        match event.form_id {
+                            Some(id) => loaders.form.load_one(id).await,
+                            None => Ok(None),
+                        }
+                    },
+                    async {
+                        match event.campaign_id {
+                            Some(id) => loaders.campaign.load_one(id).await,
+                            None => Ok(None),
+                        }
+                    },
+                )?;
+                let rows: Arc<dyn Any + Send + Sync> = Arc::new(EventRows {
+                    lead,
+                    submission,
+                    form,
+                    campaign,
+                });
+                Ok::<_, AppError>(rows)
+            })
+            .await?;
+        loaded
+            .clone()
+            .downcast::<EventRows>()
+            .map_err(|_| AppError::internal("an event's shared rows have another type").into())
+    }
+}
+
 #[Object]
 impl LeadSyncedPayload {
     async fn outcome(&self) -> LeadSyncOutcome {
@@ -35,14 +88,27 @@ impl LeadSyncedPayload {
         }
     }
     async fn lead(&self, ctx: &Context<'_>) -> Result<Option<Lead>> {
-        Ok(loaders(ctx).lead.load_one(self.0.lead_id).await?.map(Lead))
+        Ok(self.rows(ctx).await?.lead.clone().map(Lead))
     }
     async fn submission(&self, ctx: &Context<'_>) -> Result<Option<FormSubmission>> {
-        Ok(loaders(ctx)
-            .submission
-            .load_one(self.0.submission_id)
-            .await?
-            .map(FormSubmission))
+        let rows = self.rows(ctx).await?;
+        let Some(submission) = rows.submission.clone() else {
+            return Ok(None);
+        };
+        // Its form and campaign come with the event's rows; the rest resolve through the loaders.
+        let row = SubmissionRow {
+            submission,
+            lead: None,
+            form: rows.form.clone(),
+            campaign: rows.campaign.clone(),
+            account: None,
+        };
+        let joins = SubmissionJoins {
+            form: true,
+            campaign: true,
+            ..Default::default()
+        };
+        Ok(Some(FormSubmission::joined(row, joins)))
     }
 }
 

@@ -113,7 +113,9 @@ fn bearer(value: &str) -> Option<&str> {
 async fn viewer_for(state: &AppState, authorization: Option<&str>) -> Option<users::Viewer> {
     let token = bearer(authorization?)?;
     // A lookup failure is logged as internal; the request then proceeds unauthenticated.
-    users::authenticate(&state.db, token)
+    state
+        .viewers
+        .authenticate(&state.db, token)
         .await
         .unwrap_or_default()
 }
@@ -692,6 +694,7 @@ async fn graphiql(State(state): State<AppState>) -> Response {
 /// often; a client from which nothing arrived for `IDLE_LIMIT` is gone and its socket closed.
 const PING_EVERY: Duration = Duration::from_secs(15);
 const IDLE_LIMIT: Duration = Duration::from_secs(45);
+const WS_READ_BUFFER_BYTES: usize = 4 * 1024;
 
 async fn graphql_ws(
     State(state): State<AppState>,
@@ -713,7 +716,13 @@ async fn graphql_ws(
         )
             .into_response();
     };
+    // Messages are small and a live UI holds its socket for hours: a 4 KiB read buffer (it grows
+    // for a larger message) instead of tungstenite's 128 KiB keeps an idle subscription cheap.
     upgrade
+        .read_buffer_size(WS_READ_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .max_message_size(MAX_BODY_BYTES)
+        .max_frame_size(MAX_BODY_BYTES)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| serve_socket(state, protocol, socket))
 }

@@ -375,3 +375,55 @@ async fn the_event_listener_reconnects_after_losing_postgres() {
         "events flow again after the listener reconnected"
     );
 }
+
+#[tokio::test]
+async fn subscribers_share_one_load_per_event() {
+    let app = TestApp::new().await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    let viewer = leadsync::service::users::authenticate(&app.db, &sales)
+        .await
+        .unwrap()
+        .unwrap();
+    let query = crate::common::contract_operation("LeadSynced");
+    let mut streams: Vec<_> = (0..50)
+        .map(|_| {
+            let request = async_graphql::Request::new(query.clone())
+                .operation_name("LeadSynced")
+                .data(viewer.clone());
+            app.state.schema.execute_stream(request)
+        })
+        .collect();
+    // Their first poll subscribes them.
+    for stream in &mut streams {
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), stream.next())
+                .await
+                .is_err()
+        );
+    }
+    ingest(&app, vec![response("shared-1", 77, "shared@x.example")]).await;
+    let before = app.statement_count();
+    // One after the other, so that no DataLoader batch could merge their loads.
+    let mut delivered = Vec::new();
+    for stream in &mut streams {
+        delivered.push(stream.next().await.unwrap());
+    }
+    let statements = app.statement_count() - before;
+    for response in &delivered {
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let data = response.data.clone().into_json().unwrap();
+        let payload = &data["leadSynced"];
+        assert_eq!(payload["outcome"], "CREATED");
+        assert_eq!(payload["lead"]["email"], "shared@x.example");
+        assert_eq!(payload["submission"]["form"]["name"], "Live form");
+        assert!(
+            payload["submission"]["campaign"]["id"].is_string(),
+            "{payload}"
+        );
+    }
+    // The lead, the submission, its form and its campaign: loaded once for all 50.
+    assert!(
+        statements <= 4,
+        "{statements} statements to deliver one event to 50 subscribers"
+    );
+}
