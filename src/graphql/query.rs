@@ -243,6 +243,7 @@ impl LinkedInQuery {
             form: node.field("form").exists(),
             campaign: node.field("campaign").exists(),
             account: node.field("account").exists(),
+            answers: node.field("answers").exists() || node.field("consents").exists(),
         };
         let (page, total) = linkedin::list_submissions(
             db,

@@ -102,6 +102,7 @@ impl LeadSyncedPayload {
             form: rows.form.clone(),
             campaign: rows.campaign.clone(),
             account: None,
+            answers: None,
         };
         let joins = SubmissionJoins {
             form: true,

@@ -365,6 +365,7 @@ pub struct FormSubmission {
     form: Option<Option<linkedin_form::Model>>,
     campaign: Option<Option<linkedin_campaign::Model>>,
     account: Option<Option<linkedin_account::Model>>,
+    answers: Option<Vec<submission_answer::Model>>,
 }
 
 impl FormSubmission {
@@ -375,6 +376,7 @@ impl FormSubmission {
             form: None,
             campaign: None,
             account: None,
+            answers: None,
         }
     }
 
@@ -386,6 +388,7 @@ impl FormSubmission {
             form: joins.form.then_some(row.form),
             campaign: joins.campaign.then_some(row.campaign),
             account: joins.account.then_some(row.account),
+            answers: row.answers,
         }
     }
 }
@@ -408,6 +411,9 @@ pub struct Consent {
 
 impl FormSubmission {
     async fn answer_rows(&self, ctx: &Context<'_>) -> Result<Vec<submission_answer::Model>> {
+        if let Some(answers) = &self.answers {
+            return Ok(answers.clone());
+        }
         Ok(loaders(ctx)
             .answers_by_submission
             .load_one(self.row.id)

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{
     customer_journey, form_submission, lead, linkedin_account, linkedin_campaign, linkedin_form,
-    linkedin_profile, linkedin_profile_account,
+    linkedin_profile, linkedin_profile_account, submission_answer,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -171,6 +171,8 @@ pub struct SubmissionJoins {
     pub form: bool,
     pub campaign: bool,
     pub account: bool,
+    /// The answers (and consents), fetched for the whole page in a second statement.
+    pub answers: bool,
 }
 
 /// A submission with the relations its page joined (`None` also when not asked for).
@@ -180,6 +182,7 @@ pub struct SubmissionRow {
     pub form: Option<linkedin_form::Model>,
     pub campaign: Option<linkedin_campaign::Model>,
     pub account: Option<linkedin_account::Model>,
+    pub answers: Option<Vec<submission_answer::Model>>,
 }
 
 /// Selects every column of `E` as `{prefix}{column}`.
@@ -204,7 +207,8 @@ fn joined<E: EntityTrait>(row: &QueryResult, prefix: &str) -> AppResult<Option<E
 }
 
 /// Submissions, newest first, keyset-paged on (submitted_at, id), with the relations in `joins`
-/// and, with `with_total`, the number the filter matches: one statement for all of it.
+/// and, with `with_total`, the number the filter matches: one statement for all of it, and one
+/// more for the answers when `joins.answers`.
 pub async fn list_submissions(
     db: &DatabaseConnection,
     filter: &SubmissionFilter,
@@ -321,9 +325,27 @@ pub async fn list_submissions(
                 } else {
                     None
                 },
+                answers: None,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
+    let mut rows = rows;
+    // The page's rows, not the one fetched past it to tell whether there is a next page.
+    let shown = rows.len().min(first as usize);
+    if joins.answers && shown > 0 {
+        let ids: Vec<i64> = rows[..shown].iter().map(|r| r.submission.id).collect();
+        let mut answers = batch::grouped_by::<submission_answer::Entity>(
+            db,
+            submission_answer::Column::SubmissionId,
+            &ids,
+            submission_answer::Column::Position,
+            false,
+        )
+        .await?;
+        for row in &mut rows[..shown] {
+            row.answers = Some(answers.remove(&row.submission.id).unwrap_or_default());
+        }
+    }
     let page = into_page(rows, first, after, |r| {
         encode_cursor(
             Some(r.submission.submitted_at.to_rfc3339()),
