@@ -1015,10 +1015,18 @@ impl Connector {
         let mut offset = 0;
         let mut high_water = account.sync_cursor_ms.unwrap_or(0);
         let mut ordered = true;
+        // The next page is fetched while this one is stored (offset paging: its start is known
+        // once this page is full), so LinkedIn's latency and our writes overlap.
+        let mut prefetched = None;
         loop {
-            let page = client
-                .page(token, "/leadFormResponses", &params, offset, PAGE_SIZE)
-                .await?;
+            let page = match prefetched.take() {
+                Some(page) => page?,
+                None => {
+                    client
+                        .page(token, "/leadFormResponses", &params, offset, PAGE_SIZE)
+                        .await?
+                }
+            };
             let n = page.elements.len() as u64;
             // Every element must parse before anything of the page is stored: a malformed page
             // fails the run and leaves the cursor where it was.
@@ -1085,7 +1093,7 @@ impl Connector {
             if let Some(m) = page_max {
                 high_water = high_water.max(m);
             }
-            let report = ingest::ingest(
+            let store = ingest::ingest(
                 self.db(),
                 &self.inner.bus,
                 IngestRequest {
@@ -1094,9 +1102,22 @@ impl Connector {
                     profile_id: Some(profile_id),
                     cursor: cursor.map(|c| (account.id, c)),
                 },
-            )
-            .await
-            .map_err(local)?;
+            );
+            let fetch_next = async {
+                if done {
+                    None
+                } else {
+                    let next = offset + n;
+                    Some(
+                        client
+                            .page(token, "/leadFormResponses", &params, next, PAGE_SIZE)
+                            .await,
+                    )
+                }
+            };
+            let (report, next_page) = tokio::join!(store, fetch_next);
+            let report = report.map_err(local)?;
+            prefetched = next_page;
             counts.add(n as usize, &report);
             renew_lease(self.db(), account.id, lease_owner)
                 .await
