@@ -752,17 +752,29 @@ fn lead_responses(
     let (start, count) = params.offset_page(MAX_LEAD_COUNT)?;
     // Only sponsored leads exist here; other lead types are simply empty.
     let sponsored = lead_type == "SPONSORED";
-    let matching: Vec<&Value> = world
+    let matching = world
         .responses(&account.id, now)
         .filter(|_| sponsored)
         .filter(|l| !only_test || l.test_lead)
         .filter(|l| (from..=to).contains(&l.submitted_at))
-        .filter(|l| form_filter.is_none_or(|f| f == l.form_urn))
-        .map(|l| &l.json)
-        .collect();
-    let total = (!omit_total).then_some(matching.len());
-    let elements = page(&matching, start, count).into_iter().cloned().collect();
-    Ok(collection(elements, start, count, total))
+        .filter(|l| form_filter.is_none_or(|f| f == l.form_urn));
+    // One pass: the page's elements are cloned, the rest only counted (when the total is sent).
+    let mut total = 0;
+    let mut elements = Vec::with_capacity(count.min(MAX_LEAD_COUNT));
+    for (i, lead) in matching.enumerate() {
+        if (start..start.saturating_add(count)).contains(&i) {
+            elements.push(lead.json.clone());
+        } else if omit_total && i >= start {
+            break;
+        }
+        total += 1;
+    }
+    Ok(collection(
+        elements,
+        start,
+        count,
+        (!omit_total).then_some(total),
+    ))
 }
 
 /// `GET /leadFormResponses/{id}`: 404 once deleted or past retention.

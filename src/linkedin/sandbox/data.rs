@@ -5,7 +5,7 @@
 //! Everything that LinkedIn would return is stored as LinkedIn JSON, rendered once; the structs
 //! keep only what the API needs to filter and page.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rand::{
     Rng, SeedableRng,
@@ -135,6 +135,9 @@ pub(super) struct World {
     pub accounts: Vec<Account>,
     /// Live responses, ordered by `(submitted_at, id)` as the API returns them.
     leads: Vec<Lead>,
+    /// Positions in `leads` of each account's responses, in the same order (rebuilt whenever
+    /// `leads` changes), so a page of a large account does not scan every other account's.
+    by_account: HashMap<String, Vec<usize>>,
     /// Deleted responses, kept so a `DELETED` notification can still name the form and owner.
     deleted: Vec<Lead>,
     people: Vec<Person>,
@@ -150,6 +153,7 @@ impl World {
             orgs: Vec::new(),
             accounts: Vec::new(),
             leads: Vec::new(),
+            by_account: HashMap::new(),
             deleted: Vec::new(),
             people: Vec::new(),
             emails: HashSet::new(),
@@ -200,9 +204,12 @@ impl World {
     /// The account's responses LinkedIn still holds at `now`, in API order.
     pub fn responses(&self, account_id: &str, now: i64) -> impl Iterator<Item = &Lead> {
         let oldest = now - RETENTION_MS;
-        self.leads
-            .iter()
-            .filter(move |l| l.account_id == account_id && l.submitted_at >= oldest)
+        let positions = self
+            .by_account
+            .get(account_id)
+            .map_or(&[][..], Vec::as_slice);
+        let first = positions.partition_point(|&i| self.leads[i].submitted_at < oldest);
+        positions[first..].iter().map(|&i| &self.leads[i])
     }
 
     /// A live response still within retention.
@@ -241,6 +248,7 @@ impl World {
     pub fn delete_lead(&mut self, id: &str) -> Option<&Lead> {
         let position = self.leads.iter().position(|l| l.id == id)?;
         let lead = self.leads.remove(position);
+        self.index_accounts();
         self.deleted.push(lead);
         self.deleted.last()
     }
@@ -248,6 +256,17 @@ impl World {
     fn sort_leads(&mut self) {
         self.leads
             .sort_by(|a, b| (a.submitted_at, a.id.as_str()).cmp(&(b.submitted_at, b.id.as_str())));
+        self.index_accounts();
+    }
+
+    fn index_accounts(&mut self) {
+        self.by_account.clear();
+        for (i, lead) in self.leads.iter().enumerate() {
+            self.by_account
+                .entry(lead.account_id.clone())
+                .or_default()
+                .push(i);
+        }
     }
 
     // ------------------------------------------------------------------ generation
