@@ -364,6 +364,13 @@ impl LeadSortField {
         }
     }
 
+    fn nullable(self) -> bool {
+        matches!(
+            self,
+            LeadSortField::LatestSubmissionAt | LeadSortField::Email
+        )
+    }
+
     fn value_of(self, model: &lead::Model) -> Option<String> {
         match self {
             LeadSortField::CreatedAt => Some(model.created_at.to_rfc3339()),
@@ -428,10 +435,14 @@ pub async fn list_leads(
     } else {
         Order::Asc
     };
-    let query = query
-        .order_by_with_nulls(sort.field.column(), order.clone(), NullOrdering::Last)
-        .order_by(lead::Column::Id, order)
-        .limit(first + 1);
+    // NULLS LAST only where a column can be null: on PostgreSQL an explicit `DESC NULLS LAST`
+    // does not match a plain index, and the newest-first default page would sort every lead.
+    let query = if sort.field.nullable() {
+        query.order_by_with_nulls(sort.field.column(), order.clone(), NullOrdering::Last)
+    } else {
+        query.order_by(sort.field.column(), order.clone())
+    };
+    let query = query.order_by(lead::Column::Id, order).limit(first + 1);
     let (rows, total) = fetch_page(db, query, count, after).await?;
     let total = match total {
         None if with_total => Some(count_leads(db, filter).await?),
