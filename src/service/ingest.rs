@@ -973,22 +973,7 @@ fn plan(
                 if !created.contains(&lead_id) && rewritten.insert(lead_id) {
                     plan.rewritten.push(lead_id);
                 }
-                let explanation = if older {
-                    format!("{explanation} (an older submission: only empty fields filled)")
-                } else {
-                    explanation
-                };
-                if changed {
-                    Outcome::Updated {
-                        lead_id,
-                        explanation,
-                    }
-                } else {
-                    Outcome::Unchanged {
-                        lead_id,
-                        explanation: format!("{explanation}: nothing to update"),
-                    }
-                }
+                update_outcome(lead_id, explanation, changed, older)
             }
         };
         plan.outcomes.push(Ok(outcome));
@@ -1136,6 +1121,26 @@ async fn write_leads(
     }
 }
 
+/// What updating `lead_id` amounted to, with its explanation.
+fn update_outcome(lead_id: i64, explanation: String, changed: bool, older: bool) -> Outcome {
+    let explanation = if older {
+        format!("{explanation} (an older submission: only empty fields filled)")
+    } else {
+        explanation
+    };
+    if changed {
+        Outcome::Updated {
+            lead_id,
+            explanation,
+        }
+    } else {
+        Outcome::Unchanged {
+            lead_id,
+            explanation: format!("{explanation}: nothing to update"),
+        }
+    }
+}
+
 /// Decides and writes the lead change of one submission inside a savepoint.
 async fn apply_decision(
     txn: &DatabaseTransaction,
@@ -1171,22 +1176,7 @@ async fn apply_decision(
                 .await
                 .map(|(lead, changed, older)| {
                     index.replace(lead);
-                    let explanation = if older {
-                        format!("{explanation} (an older submission: only empty fields filled)")
-                    } else {
-                        explanation
-                    };
-                    if changed {
-                        Outcome::Updated {
-                            lead_id,
-                            explanation,
-                        }
-                    } else {
-                        Outcome::Unchanged {
-                            lead_id,
-                            explanation: format!("{explanation}: nothing to update"),
-                        }
-                    }
+                    update_outcome(lead_id, explanation, changed, older)
                 })
         }
     };
