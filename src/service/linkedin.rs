@@ -185,6 +185,21 @@ pub struct SubmissionRow {
     pub answers: Option<Vec<submission_answer::Model>>,
 }
 
+/// The answers and consents of each submission, in form order: one statement.
+pub async fn answers_of(
+    db: &impl ConnectionTrait,
+    submission_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<submission_answer::Model>>> {
+    batch::grouped_by::<submission_answer::Entity>(
+        db,
+        submission_answer::Column::SubmissionId,
+        submission_ids,
+        submission_answer::Column::Position,
+        false,
+    )
+    .await
+}
+
 /// Selects every column of `E` as `{prefix}{column}`.
 fn select_prefixed<E: EntityTrait>(statement: &mut SelectStatement, prefix: &str) {
     for column in E::Column::iter() {
@@ -334,14 +349,7 @@ pub async fn list_submissions(
     let shown = rows.len().min(first as usize);
     if joins.answers && shown > 0 {
         let ids: Vec<i64> = rows[..shown].iter().map(|r| r.submission.id).collect();
-        let mut answers = batch::grouped_by::<submission_answer::Entity>(
-            db,
-            submission_answer::Column::SubmissionId,
-            &ids,
-            submission_answer::Column::Position,
-            false,
-        )
-        .await?;
+        let mut answers = answers_of(db, &ids).await?;
         for row in &mut rows[..shown] {
             row.answers = Some(answers.remove(&row.submission.id).unwrap_or_default());
         }

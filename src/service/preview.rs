@@ -3,14 +3,14 @@
 
 use std::collections::HashSet;
 
-use entity::{form_submission, lead, linkedin_form_question, submission_answer};
+use entity::{form_submission, lead, linkedin_form_question};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder, QuerySelect};
 
 use crate::{
     domain::OnMatchFail,
     error::{AppError, AppResult},
     service::{
-        batch, configuration, ingest, mappings,
+        batch, configuration, ingest, linkedin, mappings,
         matching::{self, AnswerRef, Decision, Strategy},
         strategies,
     },
@@ -51,14 +51,7 @@ pub async fn preview_strategy(
         .all(db)
         .await?;
     let ids: Vec<i64> = submissions.iter().map(|s| s.id).collect();
-    let answers = batch::grouped_by::<submission_answer::Entity>(
-        db,
-        submission_answer::Column::SubmissionId,
-        &ids,
-        submission_answer::Column::Position,
-        false,
-    )
-    .await?;
+    let answers = linkedin::answers_of(db, &ids).await?;
     let question_ids: Vec<i64> = answers
         .values()
         .flatten()

@@ -172,14 +172,19 @@ async fn unauthenticated_sockets_are_closed_with_protocol_codes() {
     assert_eq!(close_code(&mut ws).await, Some(4401));
 }
 
+/// The signed-in user of `token`, for requests sent to the schema directly.
+async fn viewer_of(app: &TestApp, token: &str) -> leadsync::service::users::Viewer {
+    leadsync::service::users::authenticate(&app.db, token)
+        .await
+        .unwrap()
+        .expect("a valid token")
+}
+
 #[tokio::test]
 async fn a_lagging_subscriber_does_not_hold_the_pipeline_and_is_told() {
     let app = TestApp::new().await;
     let sales = app.token(&[Role::LeadgenSalesperson]).await;
-    let viewer = leadsync::service::users::authenticate(&app.db, &sales)
-        .await
-        .unwrap()
-        .unwrap();
+    let viewer = viewer_of(&app, &sales).await;
     let request =
         async_graphql::Request::new("subscription { leadSynced { outcome lead { email } } }")
             .data(viewer);
@@ -237,10 +242,7 @@ async fn a_lagging_subscriber_does_not_hold_the_pipeline_and_is_told() {
 async fn sync_progress_is_pushed_to_subscribers() {
     let app = TestApp::new().await;
     let sales = app.token(&[Role::LeadgenSalesperson]).await;
-    let viewer = leadsync::service::users::authenticate(&app.db, &sales)
-        .await
-        .unwrap()
-        .unwrap();
+    let viewer = viewer_of(&app, &sales).await;
     let profile = leadsync::service::linkedin::create_profile(&app.db, "P", viewer.user_id)
         .await
         .unwrap();
@@ -380,10 +382,7 @@ async fn the_event_listener_reconnects_after_losing_postgres() {
 async fn subscribers_share_one_load_per_event() {
     let app = TestApp::new().await;
     let sales = app.token(&[Role::LeadgenSalesperson]).await;
-    let viewer = leadsync::service::users::authenticate(&app.db, &sales)
-        .await
-        .unwrap()
-        .unwrap();
+    let viewer = viewer_of(&app, &sales).await;
     let query = crate::common::contract_operation("LeadSynced");
     let mut streams: Vec<_> = (0..50)
         .map(|_| {
