@@ -47,6 +47,10 @@ const REFRESH_AHEAD: chrono::Duration = chrono::Duration::minutes(10);
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 const STATE_TTL: chrono::Duration = chrono::Duration::minutes(30);
 const PAGE_SIZE: u64 = 100;
+/// Lead pages fetched ahead of the batch being stored.
+const PAGES_AHEAD: usize = 8;
+/// Responses stored in one ingest transaction at most (pages that arrived meanwhile join).
+const BATCH_RESPONSES: usize = 500;
 
 #[derive(Clone)]
 pub struct Connector {
@@ -1000,10 +1004,9 @@ impl Connector {
         let start_ms = account
             .sync_cursor_ms
             .map_or(floor, |c| (c - OVERLAP_MS).max(floor));
-        let owner = owner_of(account);
         let params = [
             ("q", json!("owner")),
-            ("owner", owner),
+            ("owner", owner_of(account)),
             ("leadType", json!({"leadType": "SPONSORED"})),
             ("limitedToTestLeads", json!(false)),
             (
@@ -1011,123 +1014,25 @@ impl Connector {
                 json!({"start": start_ms, "end": now_ms}),
             ),
         ];
-        let mut known_forms: HashMap<String, i64> = HashMap::new();
-        let mut offset = 0;
-        let mut high_water = account.sync_cursor_ms.unwrap_or(0);
-        let mut ordered = true;
-        // The next page is fetched while this one is stored (offset paging: its start is known
-        // once this page is full), so LinkedIn's latency and our writes overlap.
-        let mut prefetched = None;
-        loop {
-            let page = match prefetched.take() {
-                Some(page) => page?,
-                None => {
-                    client
-                        .page(token, "/leadFormResponses", &params, offset, PAGE_SIZE)
-                        .await?
-                }
-            };
-            let n = page.elements.len() as u64;
-            // Every element must parse before anything of the page is stored: a malformed page
-            // fails the run and leaves the cursor where it was.
-            let mut parsed = Vec::with_capacity(page.elements.len());
-            for (i, element) in page.elements.iter().enumerate() {
-                parsed.push(model::parse_response(element).map_err(|e| {
-                    ApiError::Unavailable(format!(
-                        "lead response {} of the page at {offset} is malformed: {e}",
-                        i
-                    ))
-                })?);
-            }
-            // New forms or form versions since discovery are fetched before their leads.
-            let missing = parsed.iter().any(|r| {
-                known_forms
-                    .get(&r.form_id)
-                    .is_none_or(|v| *v < r.form_version)
-            });
-            if missing {
-                known_forms = form_versions(
-                    self.db(),
-                    parsed.iter().map(|r| r.form_id.clone()).collect(),
-                )
-                .await
-                .map_err(local)?;
-                if parsed.iter().any(|r| {
-                    known_forms
-                        .get(&r.form_id)
-                        .is_none_or(|v| *v < r.form_version)
-                }) {
-                    self.refresh_forms(token, account).await?;
-                    known_forms = form_versions(
-                        self.db(),
-                        parsed.iter().map(|r| r.form_id.clone()).collect(),
-                    )
-                    .await
-                    .map_err(local)?;
-                }
-            }
-            let page_min = parsed
-                .iter()
-                .map(|r| r.submitted_at.timestamp_millis())
-                .min();
-            let page_max = parsed
-                .iter()
-                .map(|r| r.submitted_at.timestamp_millis())
-                .max();
-            if page_min.is_some_and(|m| m < high_water.min(now_ms)) && offset > 0 {
-                ordered = false;
-            }
-            let done = match page.total {
-                Some(total) => offset + n >= total || n == 0,
-                None => n < PAGE_SIZE,
-            };
-            // Mid-window the cursor follows the newest stored lead while LinkedIn pages in time
-            // order; the window's end is committed with its last page.
-            let cursor = if done {
-                Some(now_ms)
-            } else if ordered {
-                page_max
-            } else {
-                None
-            };
-            if let Some(m) = page_max {
-                high_water = high_water.max(m);
-            }
-            let store = ingest::ingest(
-                self.db(),
-                &self.inner.bus,
-                IngestRequest {
-                    forms: Vec::new(),
-                    responses: page.elements,
-                    profile_id: Some(profile_id),
-                    cursor: cursor.map(|c| (account.id, c)),
-                },
-            );
-            let fetch_next = async {
-                if done {
-                    None
-                } else {
-                    let next = offset + n;
-                    Some(
-                        client
-                            .page(token, "/leadFormResponses", &params, next, PAGE_SIZE)
-                            .await,
-                    )
-                }
-            };
-            let (report, next_page) = tokio::join!(store, fetch_next);
-            let report = report.map_err(local)?;
-            prefetched = next_page;
-            counts.add(n as usize, &report);
-            renew_lease(self.db(), account.id, lease_owner)
-                .await
-                .map_err(local)?;
-            self.progress(run_id, profile_id, counts).await;
-            if done {
-                break;
-            }
-            offset += n;
+        // LinkedIn's pages are fetched ahead while earlier ones are stored, so its latency and
+        // our writes overlap; storing ends the fetching (done, or failed).
+        let (pages_tx, pages_rx) = tokio::sync::mpsc::channel(PAGES_AHEAD);
+        let fetch = fetch_lead_pages(client, token, &params, pages_tx);
+        let target = SyncTarget {
+            run_id,
+            profile_id,
+            token,
+            account,
+            lease_owner,
+            now_ms,
+        };
+        let store = self.store_lead_pages(&target, pages_rx, counts);
+        tokio::pin!(fetch, store);
+        tokio::select! {
+            stored = &mut store => stored?,
+            () = &mut fetch => store.await?,
         }
+
         let now = Utc::now();
         linkedin_account::Entity::update_many()
             .col_expr(linkedin_account::Column::LastSyncAt, Expr::value(now))
@@ -1143,6 +1048,128 @@ impl Connector {
             .exec(self.db())
             .await
             .map_err(|e| local(e.into()))?;
+        Ok(())
+    }
+
+    /// Stores the fetched pages in order. The pages that arrived while a batch was being stored
+    /// go into the next ingest together (up to `BATCH_RESPONSES`), so a database slower than
+    /// LinkedIn commits fewer, larger transactions. A fetch error ends the run after the pages
+    /// before it are stored.
+    async fn store_lead_pages(
+        &self,
+        target: &SyncTarget<'_>,
+        mut pages: tokio::sync::mpsc::Receiver<Result<LeadPage, ApiError>>,
+        counts: &mut RunCounts,
+    ) -> Result<(), ApiError> {
+        let SyncTarget {
+            run_id,
+            profile_id,
+            token,
+            account,
+            lease_owner,
+            now_ms,
+        } = *target;
+        let mut known_forms: HashMap<String, i64> = HashMap::new();
+        let mut high_water = account.sync_cursor_ms.unwrap_or(0);
+        let mut ordered = true;
+        let mut done = false;
+        while !done {
+            let Some(first) = pages.recv().await else {
+                // The fetcher stops after the last page or an error, both sent: not reached.
+                return Err(ApiError::Unavailable("the lead pages ended early".into()));
+            };
+            let mut arrived = vec![first];
+            let mut size = arrived[0].as_ref().map_or(0, |p| p.elements.len());
+            while size < BATCH_RESPONSES {
+                match pages.try_recv() {
+                    Ok(page) => {
+                        size += page.as_ref().map_or(0, |p| p.elements.len());
+                        arrived.push(page);
+                    }
+                    Err(_) => break,
+                }
+            }
+
+            let mut responses = Vec::with_capacity(size);
+            let mut cursor = None;
+            let mut failure = None;
+            for page in arrived {
+                let page = match page {
+                    Ok(page) => page,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                };
+                let offset = page.offset;
+                // Every element must parse before anything of the page is stored: a malformed
+                // page fails the run and leaves the cursor where it was.
+                let mut parsed = Vec::with_capacity(page.elements.len());
+                for (i, element) in page.elements.iter().enumerate() {
+                    parsed.push(model::parse_response(element).map_err(|e| {
+                        ApiError::Unavailable(format!(
+                            "lead response {i} of the page at {offset} is malformed: {e}"
+                        ))
+                    })?);
+                }
+                // New forms or form versions since discovery are fetched before their leads.
+                let missing = |known: &HashMap<String, i64>| {
+                    parsed
+                        .iter()
+                        .any(|r| known.get(&r.form_id).is_none_or(|v| *v < r.form_version))
+                };
+                if missing(&known_forms) {
+                    let ids = || parsed.iter().map(|r| r.form_id.clone()).collect();
+                    known_forms = form_versions(self.db(), ids()).await.map_err(local)?;
+                    if missing(&known_forms) {
+                        self.refresh_forms(token, account).await?;
+                        known_forms = form_versions(self.db(), ids()).await.map_err(local)?;
+                    }
+                }
+                let times = parsed.iter().map(|r| r.submitted_at.timestamp_millis());
+                let (page_min, page_max) = (times.clone().min(), times.max());
+                if page_min.is_some_and(|m| m < high_water.min(now_ms)) && offset > 0 {
+                    ordered = false;
+                }
+                done = page.last;
+                // Mid-window the cursor follows the newest stored lead while LinkedIn pages in
+                // time order; the window's end is committed with its last page.
+                let page_cursor = if done {
+                    Some(now_ms)
+                } else if ordered {
+                    page_max
+                } else {
+                    None
+                };
+                cursor = page_cursor.or(cursor);
+                if let Some(m) = page_max {
+                    high_water = high_water.max(m);
+                }
+                responses.extend(page.elements);
+            }
+
+            let fetched = responses.len();
+            let report = ingest::ingest(
+                self.db(),
+                &self.inner.bus,
+                IngestRequest {
+                    forms: Vec::new(),
+                    responses,
+                    profile_id: Some(profile_id),
+                    cursor: cursor.map(|c| (account.id, c)),
+                },
+            )
+            .await
+            .map_err(local)?;
+            counts.add(fetched, &report);
+            renew_lease(self.db(), account.id, lease_owner)
+                .await
+                .map_err(local)?;
+            self.progress(run_id, profile_id, counts).await;
+            if let Some(e) = failure {
+                return Err(e);
+            }
+        }
         Ok(())
     }
 
@@ -1304,6 +1331,67 @@ impl Connector {
 }
 
 /// A failure on our side (the database) while talking to LinkedIn.
+/// The account a run is syncing, and the run.
+#[derive(Clone, Copy)]
+struct SyncTarget<'a> {
+    run_id: i64,
+    profile_id: i64,
+    token: &'a str,
+    account: &'a linkedin_account::Model,
+    lease_owner: &'a str,
+    /// The end of the time window being pulled.
+    now_ms: i64,
+}
+
+/// A page of lead responses and where it sits in the collection.
+struct LeadPage {
+    offset: u64,
+    elements: Vec<Value>,
+    /// No page follows this one.
+    last: bool,
+}
+
+/// Fetches the lead pages in order into `pages` until the last one or an error (sent too), or
+/// until the receiver is gone.
+async fn fetch_lead_pages(
+    client: &LinkedInClient,
+    token: &str,
+    params: &[(&str, Value)],
+    pages: tokio::sync::mpsc::Sender<Result<LeadPage, ApiError>>,
+) {
+    let mut offset = 0;
+    loop {
+        let page = client
+            .page(token, "/leadFormResponses", params, offset, PAGE_SIZE)
+            .await
+            .map(|page| {
+                let n = page.elements.len() as u64;
+                // `total` can be absent: then a short page is the last.
+                let last = match page.total {
+                    Some(total) => offset + n >= total || n == 0,
+                    None => n < PAGE_SIZE,
+                };
+                LeadPage {
+                    offset,
+                    elements: page.elements,
+                    last,
+                }
+            });
+        let next = page
+            .as_ref()
+            .ok()
+            .filter(|p| !p.last)
+            .map(|p| offset + p.elements.len() as u64);
+        if pages.send(page).await.is_err() {
+            return;
+        }
+        match next {
+            Some(n) => offset = n,
+            None => return,
+        }
+    }
+}
+
 fn local(e: AppError) -> ApiError {
     ApiError::Rejected {
         status: 0,
