@@ -103,7 +103,7 @@ struct FormRefs {
 pub async fn ingest(
     db: &DatabaseConnection,
     bus: &EventBus,
-    request: IngestRequest,
+    mut request: IngestRequest,
 ) -> AppResult<IngestReport> {
     if request.responses.len() > MAX_RESPONSES {
         return Err(AppError::bad_input(format!(
@@ -118,6 +118,19 @@ pub async fn ingest(
         )));
     }
     let mut report = IngestReport::default();
+    let stripped = request
+        .forms
+        .iter_mut()
+        .chain(request.responses.iter_mut())
+        .map(strip_nul)
+        .filter(|s| *s)
+        .count();
+    if stripped > 0 {
+        tracing::warn!(
+            elements = stripped,
+            "removed NUL characters from LinkedIn data"
+        );
+    }
 
     // Forms first: responses join to them.
     let mut forms = Vec::new();
@@ -438,6 +451,32 @@ pub async fn ingest(
         "ingested LinkedIn responses"
     );
     Ok(report)
+}
+
+/// Removes NUL characters from every string and key; true if there were any. PostgreSQL stores
+/// none in text or jsonb, so a member's answer carrying one (the GraphQL door refuses them, but
+/// LinkedIn's API passes what members typed) would fail its submission on every retry; without
+/// the NUL, the rest of the answer is kept.
+fn strip_nul(value: &mut Json) -> bool {
+    match value {
+        Json::String(s) if s.contains('\0') => {
+            s.retain(|c| c != '\0');
+            true
+        }
+        Json::Array(items) => items.iter_mut().fold(false, |any, v| strip_nul(v) | any),
+        Json::Object(map) => {
+            let mut any = false;
+            if map.keys().any(|k| k.contains('\0')) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(k, v)| (k.replace('\0', ""), v))
+                    .collect();
+                any = true;
+            }
+            map.values_mut().fold(any, |any, v| strip_nul(v) | any)
+        }
+        _ => false,
+    }
 }
 
 /// Moves an account's sync cursor forward (never back).

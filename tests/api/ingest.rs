@@ -1015,3 +1015,50 @@ async fn a_lead_the_database_refuses_fails_alone_and_is_retried() {
         .count();
     assert_eq!(failed, 0);
 }
+
+/// LinkedIn passes on what members typed, NUL characters included (the GraphQL door refuses them,
+/// the sync cannot): the submission is stored with the rest of each text, on both databases.
+#[tokio::test]
+async fn nul_characters_from_linkedin_are_dropped_not_fatal() {
+    let app = TestApp::new().await;
+    let s2s = app.token(&[Role::S2sInbound]).await;
+    ingest(&app, &s2s, vec![form()], vec![]).await;
+    let mut synced = response(
+        "nul-1",
+        1,
+        &[
+            (1, "nul@x.example"),
+            (2, "Ni\u{0}na"),
+            (4, "Ac\u{0}me\u{0}"),
+        ],
+    );
+    synced["formResponse"]["note\u{0}"] = json!("x");
+    let report = leadsync::service::ingest::ingest(
+        &app.db,
+        &app.state.bus,
+        leadsync::service::ingest::IngestRequest {
+            forms: vec![],
+            responses: vec![synced],
+            profile_id: None,
+            cursor: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (report.submissions_created, report.failed),
+        (1, 0),
+        "{report:?}"
+    );
+    let lead = lead::Entity::find().one(&app.db).await.unwrap().unwrap();
+    assert_eq!(lead.first_name.as_deref(), Some("Nina"));
+    assert_eq!(lead.company.as_deref(), Some("Acme"));
+    let stored = form_submission::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.processing_state, "SUCCEEDED");
+    let raw = stored.raw.unwrap().to_string();
+    assert!(raw.contains("Acme") && !raw.contains("\\u0000"), "{raw}");
+}
