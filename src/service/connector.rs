@@ -3,7 +3,7 @@
 //! on demand, and by webhook.
 //!
 //! Nothing lost, nothing doubled: an account's cursor advances only in the transaction that
-//! stores the page it covers; responses are keyed by LinkedIn id; an account is synced by one run
+//! stores the pages it covers; responses are keyed by LinkedIn id; an account is synced by one run
 //! at a time through a lease in the database, which expires if its holder dies.
 
 use std::{
