@@ -1061,16 +1061,8 @@ impl Connector {
         mut pages: tokio::sync::mpsc::Receiver<Result<LeadPage, ApiError>>,
         counts: &mut RunCounts,
     ) -> Result<(), ApiError> {
-        let SyncTarget {
-            run_id,
-            profile_id,
-            token,
-            account,
-            lease_owner,
-            now_ms,
-        } = *target;
         let mut known_forms: HashMap<String, i64> = HashMap::new();
-        let mut high_water = account.sync_cursor_ms.unwrap_or(0);
+        let mut high_water = target.account.sync_cursor_ms.unwrap_or(0);
         let mut ordered = true;
         let mut done = false;
         while !done {
@@ -1122,20 +1114,20 @@ impl Connector {
                     let ids = || parsed.iter().map(|r| r.form_id.clone()).collect();
                     known_forms = form_versions(self.db(), ids()).await.map_err(local)?;
                     if missing(&known_forms) {
-                        self.refresh_forms(token, account).await?;
+                        self.refresh_forms(target.token, target.account).await?;
                         known_forms = form_versions(self.db(), ids()).await.map_err(local)?;
                     }
                 }
                 let times = parsed.iter().map(|r| r.submitted_at.timestamp_millis());
                 let (page_min, page_max) = (times.clone().min(), times.max());
-                if page_min.is_some_and(|m| m < high_water.min(now_ms)) && offset > 0 {
+                if page_min.is_some_and(|m| m < high_water.min(target.now_ms)) && offset > 0 {
                     ordered = false;
                 }
                 done = page.last;
                 // Mid-window the cursor follows the newest stored lead while LinkedIn pages in
                 // time order; the window's end is committed with its last page.
                 let page_cursor = if done {
-                    Some(now_ms)
+                    Some(target.now_ms)
                 } else if ordered {
                     page_max
                 } else {
@@ -1155,17 +1147,18 @@ impl Connector {
                 IngestRequest {
                     forms: Vec::new(),
                     responses,
-                    profile_id: Some(profile_id),
-                    cursor: cursor.map(|c| (account.id, c)),
+                    profile_id: Some(target.profile_id),
+                    cursor: cursor.map(|c| (target.account.id, c)),
                 },
             )
             .await
             .map_err(local)?;
             counts.add(fetched, &report);
-            renew_lease(self.db(), account.id, lease_owner)
+            renew_lease(self.db(), target.account.id, target.lease_owner)
                 .await
                 .map_err(local)?;
-            self.progress(run_id, profile_id, counts).await;
+            self.progress(target.run_id, target.profile_id, counts)
+                .await;
             if let Some(e) = failure {
                 return Err(e);
             }
@@ -1330,9 +1323,7 @@ impl Connector {
     }
 }
 
-/// A failure on our side (the database) while talking to LinkedIn.
 /// The account a run is syncing, and the run.
-#[derive(Clone, Copy)]
 struct SyncTarget<'a> {
     run_id: i64,
     profile_id: i64,
@@ -1392,6 +1383,7 @@ async fn fetch_lead_pages(
     }
 }
 
+/// A failure on our side (the database) while talking to LinkedIn.
 fn local(e: AppError) -> ApiError {
     ApiError::Rejected {
         status: 0,
