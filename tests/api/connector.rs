@@ -415,30 +415,73 @@ async fn throttling_outages_and_truncated_bodies_still_end_exactly_equal() {
 
 #[tokio::test]
 async fn a_sync_killed_midway_resumes_without_loss_or_doubles() {
+    let (env, profile, all) = unsynced_profile(500).await;
+    // Slow LinkedIn down, start a sync, and kill it once part of the leads are stored.
+    let task = slow_sync_under_way(&env, &profile).await;
+    task.abort();
+    let _ = task.await;
+    let kept = stored(&env.app).await.len();
+    assert!(kept < all, "killed mid-way: {kept} of {all}");
+    assert_cursors_within_stored(&env).await;
+
+    // The dead run's lease expires; the next sync resumes from the cursor.
+    linkedin_account::Entity::update_many()
+        .col_expr(
+            linkedin_account::Column::LeaseExpiresAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .exec(&env.app.db)
+        .await
+        .unwrap();
+    assert_next_sync_resumes(&env, &profile, all, kept).await;
+}
+
+/// LinkedIn failing for good in the middle of a sync (every retry exhausted) fails the run; the
+/// pages stored before the failure stay, with their cursor, and the next run resumes from there.
+#[tokio::test]
+async fn a_sync_linkedin_cuts_off_keeps_what_it_stored_and_resumes() {
+    let (env, profile, all) = unsynced_profile(1_000).await;
+    let task = slow_sync_under_way(&env, &profile).await;
+    env.sandbox.set_faults(Faults {
+        rate: 1.0,
+        kinds: vec![FaultKind::ServerError],
+        seed: 2,
+    });
+    let run = task.await.unwrap().unwrap();
+    assert_eq!(run.status, "FAILED", "{run:?}");
+    let kept = stored(&env.app).await;
+    let unique: HashSet<&String> = kept.iter().collect();
+    assert!(kept.len() < all, "cut off mid-way: {} of {all}", kept.len());
+    assert_eq!(unique.len(), kept.len(), "a submission was stored twice");
+    assert_cursors_within_stored(&env).await;
+    assert_next_sync_resumes(&env, &profile, all, kept.len()).await;
+}
+
+/// A profile authorized and synced once, then with no submissions, no leads and no cursors, as
+/// if it had never synced; returns it and how many responses LinkedIn holds for it.
+async fn unsynced_profile(leads_per_account: usize) -> (Env, String, usize) {
     let env = env_with(
         SandboxConfig {
-            leads_per_account: 500,
+            leads_per_account,
             ..Default::default()
         },
         |_| {},
     )
     .await;
     let profile = authorized_profile(&env).await;
-    let id: i64 = profile.parse().unwrap();
     let all = truth(&env.sandbox).len();
-    // Start again from nothing: no submissions, no leads, no cursors.
-    form_submission::Entity::delete_many()
-        .exec(&env.app.db)
-        .await
-        .unwrap();
-    lead::Entity::delete_many().exec(&env.app.db).await.unwrap();
+    let forget = || async {
+        form_submission::Entity::delete_many()
+            .exec(&env.app.db)
+            .await
+            .unwrap();
+        lead::Entity::delete_many().exec(&env.app.db).await.unwrap();
+    };
+    forget().await;
+    let id: i64 = profile.parse().unwrap();
     env.app.state.connector.reset(id).await.unwrap();
     settle(&env.app).await;
-    form_submission::Entity::delete_many()
-        .exec(&env.app.db)
-        .await
-        .unwrap();
-    lead::Entity::delete_many().exec(&env.app.db).await.unwrap();
+    forget().await;
     linkedin_account::Entity::update_many()
         .col_expr(
             linkedin_account::Column::SyncCursorMs,
@@ -447,31 +490,33 @@ async fn a_sync_killed_midway_resumes_without_loss_or_doubles() {
         .exec(&env.app.db)
         .await
         .unwrap();
+    (env, profile, all)
+}
 
-    // Slow LinkedIn down, start a sync, and kill it once part of the leads are stored.
+/// Slows LinkedIn down (30 ms a call) and starts a sync; returns once part of it is stored.
+async fn slow_sync_under_way(
+    env: &Env,
+    profile: &str,
+) -> tokio::task::JoinHandle<leadsync::error::AppResult<entity::sync_run::Model>> {
     env.sandbox.set_faults(Faults {
         rate: 1.0,
         kinds: vec![FaultKind::Slow(Duration::from_millis(30))],
         seed: 1,
     });
     let connector = env.app.state.connector.clone();
+    let id: i64 = profile.parse().unwrap();
     let task = tokio::spawn(async move { connector.sync_now(id, Trigger::Manual).await });
-    let mut partial = 0;
     for _ in 0..400 {
-        partial = stored(&env.app).await.len();
-        if partial > 0 {
-            break;
+        if !stored(&env.app).await.is_empty() {
+            return task;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    task.abort();
-    let _ = task.await;
-    let partial_after = stored(&env.app).await.len();
-    assert!(
-        partial > 0 && partial_after < all,
-        "killed mid-way: {partial_after} of {all}"
-    );
-    // Whatever was committed is covered by the cursor, and nothing beyond it.
+    panic!("nothing was stored in 4 s");
+}
+
+/// Whatever was committed is covered by the cursor, and nothing beyond it.
+async fn assert_cursors_within_stored(env: &Env) {
     let newest = form_submission::Entity::find()
         .all(&env.app.db)
         .await
@@ -490,24 +535,19 @@ async fn a_sync_killed_midway_resumes_without_loss_or_doubles() {
             "the cursor never runs ahead of stored leads"
         );
     }
+}
 
-    // The dead run's lease expires; the next sync resumes from the cursor.
-    linkedin_account::Entity::update_many()
-        .col_expr(
-            linkedin_account::Column::LeaseExpiresAt,
-            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
-        )
-        .exec(&env.app.db)
-        .await
-        .unwrap();
+/// With LinkedIn healthy again, the next sync fetches what the cursor left (not everything again)
+/// and ends exactly equal to LinkedIn.
+async fn assert_next_sync_resumes(env: &Env, profile: &str, all: usize, kept: usize) {
     env.sandbox.set_faults(Faults::default());
-    let run = sync(&env, &profile).await;
+    let run = sync(env, profile).await;
     assert_eq!(run.status, "SUCCEEDED", "{:?}", run.error);
     assert!(
-        (run.submissions_fetched as usize) < all + partial_after,
+        (run.submissions_fetched as usize) < all + kept,
         "it resumed rather than starting over"
     );
-    assert_equal_to_truth(&env).await;
+    assert_equal_to_truth(env).await;
 }
 
 #[tokio::test]
