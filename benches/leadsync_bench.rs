@@ -30,11 +30,13 @@ use std::{
     time::{Duration, Instant},
 };
 
+#[path = "../tests/contract/operations.rs"]
+mod contract;
+
 use anyhow::{Context, bail};
 use chrono::{DateTime, TimeZone, Utc};
-use entity::{
-    form_submission, lead, linkedin_account, linkedin_campaign, linkedin_form, submission_answer,
-};
+use contract::contract_operation;
+use entity::{form_submission, lead, linkedin_form, submission_answer};
 use futures::{SinkExt, StreamExt, stream};
 use leadsync::{
     AppState, Config,
@@ -60,7 +62,6 @@ use tokio_tungstenite::tungstenite::{
     Message, client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig,
 };
 
-const CONTRACT: &str = include_str!("../tests/contract/operations.graphql");
 const CHILD_ENV: &str = "LEADSYNC_BENCH_CHILD";
 /// Rows per multi-row INSERT when seeding (well under SQLite's 32766 bound values).
 const SEED_CHUNK: usize = 500;
@@ -1258,60 +1259,6 @@ async fn bench_matching(dbs: &Dbs, scale: &Scale, report: &mut Report) -> anyhow
 
 // --------------------------------------------------------------------------- the child server
 
-/// The contract's operation `name` with the fragments it spreads.
-fn contract_operation(name: &str) -> String {
-    let mut defs: BTreeMap<String, String> = BTreeMap::new();
-    let mut current: Option<(String, String)> = None;
-    for line in CONTRACT.lines() {
-        let keyword = ["query ", "mutation ", "subscription ", "fragment "]
-            .iter()
-            .find(|k| line.starts_with(*k));
-        if let Some(keyword) = keyword {
-            if let Some((n, t)) = current.take() {
-                defs.insert(n, t);
-            }
-            let n: String = line[keyword.len()..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            current = Some((n, String::new()));
-        }
-        if let Some((_, text)) = current.as_mut()
-            && !line.trim_start().starts_with('#')
-        {
-            text.push_str(line.split('#').next().unwrap_or_default());
-            text.push('\n');
-        }
-    }
-    if let Some((n, t)) = current.take() {
-        defs.insert(n, t);
-    }
-    let mut text = defs.get(name).cloned().unwrap_or_default();
-    let mut added: Vec<String> = Vec::new();
-    for _ in 0..10 {
-        let wanted: Vec<String> = text
-            .split("...")
-            .skip(1)
-            .map(|r| {
-                r.chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect::<String>()
-            })
-            .filter(|f| defs.contains_key(f) && !added.contains(f))
-            .collect();
-        if wanted.is_empty() {
-            break;
-        }
-        for f in wanted {
-            if !added.contains(&f) {
-                text.push_str(&defs[&f]);
-                added.push(f);
-            }
-        }
-    }
-    text
-}
-
 /// In the child: serves the app on 127.0.0.1 with a statement counter at `/bench/statements`,
 /// until its standard input closes (the parent ended or dropped it).
 async fn child_main(url: String) -> anyhow::Result<()> {
@@ -1867,51 +1814,23 @@ async fn seed_submissions(
     from: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let now = Utc::now();
-    let account = linkedin_account::Entity::insert(linkedin_account::ActiveModel {
-        id: NotSet,
-        linkedin_id: Set("880001".into()),
-        name: Set("Bench account".into()),
-        currency: Set(None),
-        status: Set(None),
-        is_test: Set(false),
-        reference_urn: Set(None),
-        enabled_for_sync: Set(true),
-        sync_status: Set("ACTIVE".into()),
-        status_details: Set(None),
-        last_sync_at: Set(None),
-        sync_cursor_ms: Set(None),
-        webhook_subscription_id: Set(None),
-        lease_owner: Set(None),
-        lease_expires_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .exec(db)
-    .await?
-    .last_insert_id;
-    let campaigns: Vec<i64> = {
-        let rows = (0..20).map(|c| linkedin_campaign::ActiveModel {
-            id: NotSet,
-            linkedin_id: Set(format!("88{c:04}")),
-            account_id: Set(Some(account)),
-            name: Set(format!("Campaign {c:02}")),
-            campaign_type: Set(None),
-            status: Set(None),
-            start_at: Set(None),
-            end_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        });
-        linkedin_campaign::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
-        linkedin_campaign::Entity::find()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|c| c.id)
-            .collect()
-    };
+    // The pipeline's own placeholders: one account and 20 campaigns.
+    let accounts = ingest::ensure_accounts(db, HashSet::from(["880001".to_owned()]))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let account = accounts["880001"];
+    let mut campaigns: Vec<i64> = ingest::ensure_campaigns(
+        db,
+        (0..20)
+            .map(|c| (format!("88{c:04}"), Some("880001".to_owned())))
+            .collect(),
+        &accounts,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?
+    .into_values()
+    .collect();
+    campaigns.sort();
     let statuses = [
         "NEW_LEAD_CREATED",
         "UPDATED_EXISTING_LEAD",

@@ -1549,8 +1549,9 @@ pub async fn ensure_accounts(
         .collect())
 }
 
-/// LinkedIn campaign id -> row id, creating placeholders for campaigns not yet discovered.
-async fn ensure_campaigns(
+/// LinkedIn campaign id -> row id, creating placeholders for campaigns not yet discovered;
+/// `campaigns` maps each to its LinkedIn account id, if known (a key of `accounts`).
+pub async fn ensure_campaigns(
     db: &impl ConnectionTrait,
     campaigns: HashMap<String, Option<String>>,
     accounts: &HashMap<String, i64>,

@@ -2,6 +2,8 @@
 
 mod common;
 mod connector;
+#[path = "../contract/operations.rs"]
+mod contract;
 mod dashboard;
 mod demo;
 mod hardening;
