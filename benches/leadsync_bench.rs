@@ -54,8 +54,8 @@ use leadsync::{
     },
 };
 use sea_orm::{
-    ActiveValue::NotSet, ConnectionTrait, Database, DatabaseConnection, EntityTrait,
-    PaginatorTrait, Set, Statement, TransactionTrait,
+    ActiveModelTrait, ActiveValue::NotSet, ConnectionTrait, Database, DatabaseConnection,
+    EntityTrait, PaginatorTrait, Set, Statement, TransactionTrait,
 };
 use serde_json::{Value as Json, json};
 use tokio_tungstenite::tungstenite::{
@@ -602,6 +602,23 @@ fn lead_row(i: usize, email: &str, now: DateTime<Utc>) -> lead::ActiveModel {
 /// transaction per 20 statements.
 async fn seed_leads(db: &DatabaseConnection, known: &[String], total: usize) -> anyhow::Result<()> {
     let now = Utc::now();
+    seed_rows(db, total, SEED_CHUNK, |j| match known.get(j) {
+        Some(email) => lead_row(j, email, now),
+        None => lead_row(j, &format!("crm{j}@known.example"), now),
+    })
+    .await
+}
+
+/// Inserts rows `row(0..total)`: `chunk` rows per multi-row INSERT, one transaction per 20.
+async fn seed_rows<A>(
+    db: &DatabaseConnection,
+    total: usize,
+    chunk: usize,
+    row: impl Fn(usize) -> A,
+) -> anyhow::Result<()>
+where
+    A: ActiveModelTrait + Send,
+{
     let mut i = 0;
     while i < total {
         let txn = db.begin().await?;
@@ -609,14 +626,8 @@ async fn seed_leads(db: &DatabaseConnection, known: &[String], total: usize) -> 
             if i >= total {
                 break;
             }
-            let end = (i + SEED_CHUNK).min(total);
-            let rows: Vec<lead::ActiveModel> = (i..end)
-                .map(|j| match known.get(j) {
-                    Some(email) => lead_row(j, email, now),
-                    None => lead_row(j, &format!("crm{j}@known.example"), now),
-                })
-                .collect();
-            lead::Entity::insert_many(rows)
+            let end = (i + chunk).min(total);
+            A::Entity::insert_many((i..end).map(&row))
                 .exec_without_returning(&txn)
                 .await?;
             i = end;
@@ -1005,12 +1016,7 @@ async fn backfill_once(
     tasks.push(tokio::spawn(async move {
         axum::serve(api, router).await.ok();
     }));
-    let expected: usize = sandbox
-        .accounts()
-        .iter()
-        .filter(|a| !a.forbidden)
-        .map(|a| sandbox.responses(&a.id).len())
-        .sum();
+    let expected = sandbox.readable_response_count();
 
     let url = dbs.create(name).await?;
     let db = leadsync::db::connect(&url).await?;
@@ -1838,52 +1844,35 @@ async fn seed_submissions(
         "MATCH_FAILED",
     ];
     let span_ms = 365 * 24 * 3600 * 1000_i64;
-    let mut i = 0;
-    while i < n {
-        let txn = db.begin().await?;
-        for _ in 0..20 {
-            if i >= n {
-                break;
-            }
-            let end = (i + SEED_CHUNK * 2).min(n);
-            let rows: Vec<form_submission::ActiveModel> = (i..end)
-                .map(|j| {
-                    // Spread over the year, deterministic: a multiplicative hash of j.
-                    let offset = (j as i64).wrapping_mul(2_654_435_761).rem_euclid(span_ms);
-                    form_submission::ActiveModel {
-                        id: NotSet,
-                        linkedin_id: Set(format!("agg-{j}")),
-                        submitted_at: Set(from + chrono::Duration::milliseconds(offset)),
-                        lead_type: Set("SPONSORED".into()),
-                        test_lead: Set(j % 50 == 0),
-                        submitter_urn: Set(None),
-                        account_id: Set(Some(account)),
-                        campaign_id: Set(Some(campaigns[j % campaigns.len()])),
-                        creative_urn: Set(None),
-                        form_id: Set(None),
-                        form_version: Set(Some(1)),
-                        profile_id: Set(None),
-                        lead_id: Set(None),
-                        customer_journey_id: Set(None),
-                        matching_status: Set(statuses[j % statuses.len()].into()),
-                        processing_state: Set("SUCCEEDED".into()),
-                        match_explanation: Set(None),
-                        error: Set(None),
-                        hidden_fields: Set(None),
-                        raw: Set(None),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                    }
-                })
-                .collect();
-            form_submission::Entity::insert_many(rows)
-                .exec_without_returning(&txn)
-                .await?;
-            i = end;
+    seed_rows(db, n, SEED_CHUNK * 2, |j| {
+        // Spread over the year, deterministic: a multiplicative hash of j.
+        let offset = (j as i64).wrapping_mul(2_654_435_761).rem_euclid(span_ms);
+        form_submission::ActiveModel {
+            id: NotSet,
+            linkedin_id: Set(format!("agg-{j}")),
+            submitted_at: Set(from + chrono::Duration::milliseconds(offset)),
+            lead_type: Set("SPONSORED".into()),
+            test_lead: Set(j % 50 == 0),
+            submitter_urn: Set(None),
+            account_id: Set(Some(account)),
+            campaign_id: Set(Some(campaigns[j % campaigns.len()])),
+            creative_urn: Set(None),
+            form_id: Set(None),
+            form_version: Set(Some(1)),
+            profile_id: Set(None),
+            lead_id: Set(None),
+            customer_journey_id: Set(None),
+            matching_status: Set(statuses[j % statuses.len()].into()),
+            processing_state: Set("SUCCEEDED".into()),
+            match_explanation: Set(None),
+            error: Set(None),
+            hidden_fields: Set(None),
+            raw: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
         }
-        txn.commit().await?;
-    }
-    Ok(())
+    })
+    .await
 }
 
 async fn bench_aggregates(dbs: &Dbs, scale: &Scale, report: &mut Report) -> anyhow::Result<()> {

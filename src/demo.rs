@@ -113,12 +113,7 @@ pub async fn run(
     println!("Authorized \"{PROFILE_NAME}\" with the LinkedIn sandbox (OAuth 2.0 + PKCE).");
 
     // The first sync, with a progress bar over what LinkedIn holds.
-    let total: usize = sandbox
-        .accounts()
-        .iter()
-        .filter(|a| !a.forbidden)
-        .map(|a| sandbox.responses(&a.id).len())
-        .sum();
+    let total = sandbox.readable_response_count();
     let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(

@@ -367,6 +367,19 @@ impl Sandbox {
             .collect()
     }
 
+    /// How many responses a full sync should store: those of the accounts the member may read.
+    pub fn readable_response_count(&self) -> usize {
+        let now = now_ms();
+        let state = self.lock();
+        state
+            .world
+            .accounts
+            .iter()
+            .filter(|a| !a.forbidden)
+            .map(|a| state.world.responses(&a.id, now).count())
+            .sum()
+    }
+
     /// The account's `leadForms` elements.
     pub fn forms(&self, account_id: &str) -> Vec<Value> {
         self.lock()
