@@ -310,10 +310,14 @@ pub async fn list_submissions(
     let rows = db
         .query_all_raw(db.get_database_backend().build(&statement))
         .await?;
-    let total = match total_of(&rows, after)? {
-        None if with_total => Some(count_submissions(db, filter).await?),
-        Some(total) if with_total => Some(total),
-        _ => None,
+    // The total column exists only when the page asked for it.
+    let total = if with_total {
+        match total_of(&rows, after)? {
+            Some(total) => Some(total),
+            None => Some(count_submissions(db, filter).await?),
+        }
+    } else {
+        None
     };
     let rows = rows
         .iter()

@@ -8,7 +8,7 @@ use leadsync::domain::Role;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_code};
+use crate::common::{TestApp, contract_operation, error_code};
 
 fn fixture(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1061,4 +1061,47 @@ async fn nul_characters_from_linkedin_are_dropped_not_fatal() {
     assert_eq!(stored.processing_state, "SUCCEEDED");
     let raw = stored.raw.unwrap().to_string();
     assert!(raw.contains("Acme") && !raw.contains("\\u0000"), "{raw}");
+}
+
+#[tokio::test]
+async fn a_submissions_page_without_total_count_answers_its_rows() {
+    // The most ordinary list view: the contract's FormSubmissions without `totalCount`. It used
+    // to answer INTERNAL whenever the page had rows (the total column was read, never asked for).
+    let app = TestApp::new().await;
+    let s2s = app.token(&[Role::S2sInbound]).await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    let mut second = fixture("lead-form-response.json");
+    second["id"] = json!("a-second-response");
+    app.op_ok(
+        &s2s,
+        "IngestLinkedInLeads",
+        json!({"input": {"forms": [fixture("lead-form.json")], "responses": [fixture("lead-form-response.json"), second]}}),
+    )
+    .await;
+    let operation = contract_operation("FormSubmissions");
+    assert!(operation.contains("totalCount"));
+    let without_total = operation.replacen("totalCount", "", 1);
+    let first = app
+        .query(Some(&sales), &without_total, json!({"first": 1}))
+        .await;
+    assert!(first.get("errors").is_none(), "{first:#}");
+    let page = &first["data"]["formSubmissions"];
+    assert!(page.get("totalCount").is_none());
+    assert_eq!(page["edges"].as_array().unwrap().len(), 1);
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    let next = app
+        .query(
+            Some(&sales),
+            &without_total,
+            json!({"first": 1, "after": page["pageInfo"]["endCursor"]}),
+        )
+        .await;
+    assert!(next.get("errors").is_none(), "{next:#}");
+    let rest = &next["data"]["formSubmissions"];
+    assert_eq!(rest["edges"].as_array().unwrap().len(), 1);
+    assert_ne!(
+        rest["edges"][0]["node"]["id"],
+        page["edges"][0]["node"]["id"]
+    );
+    assert_eq!(rest["pageInfo"]["hasNextPage"], false);
 }
