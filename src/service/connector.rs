@@ -21,7 +21,8 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::NotSet,
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
     sea_query::{Expr, OnConflict},
 };
 use serde_json::{Value, json};
@@ -35,7 +36,10 @@ use crate::{
         client::{ApiError, LinkedInClient, OAuthError},
         model,
     },
-    service::ingest::{self, IngestReport, IngestRequest},
+    service::{
+        configuration,
+        ingest::{self, IngestReport, IngestRequest},
+    },
 };
 
 /// LinkedIn keeps leads for 365 days.
@@ -1544,6 +1548,10 @@ async fn upsert_campaigns(
     if rows.is_empty() {
         return Ok(());
     }
+    let linkedin_ids: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.linkedin_id.try_as_ref().cloned())
+        .collect();
     linkedin_campaign::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::column(C::LinkedinId)
@@ -1560,6 +1568,17 @@ async fn upsert_campaigns(
         )
         .exec_without_returning(db)
         .await?;
+    // The connector made a journey per campaign when the campaign first synced, leads or not.
+    if configuration::get(db).await?.create_journeys_for_campaigns {
+        let campaign_ids = linkedin_campaign::Entity::find()
+            .select_only()
+            .column(C::Id)
+            .filter(C::LinkedinId.is_in(linkedin_ids))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?;
+        ingest::ensure_journeys(db, campaign_ids).await?;
+    }
     Ok(())
 }
 

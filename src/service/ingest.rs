@@ -1588,7 +1588,7 @@ pub async fn ensure_campaigns(
 }
 
 /// One customer journey per campaign, created the first time (never twice: unique campaign).
-async fn ensure_journeys(
+pub async fn ensure_journeys(
     db: &impl ConnectionTrait,
     campaign_ids: Vec<i64>,
 ) -> AppResult<HashMap<i64, i64>> {

@@ -908,3 +908,93 @@ async fn shutdown_lets_running_syncs_finish_and_starts_none() {
         .await;
     assert_eq!(error_code(&refused).as_deref(), Some("CONFLICT"));
 }
+
+#[tokio::test]
+async fn every_synced_campaign_gets_its_journey_before_any_lead_arrives() {
+    // No leads at all: the campaigns (active, paused, completed) still sync, each with a journey.
+    let env = env_with(
+        SandboxConfig {
+            leads_per_account: 0,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    authorized_profile(&env).await;
+    let campaigns = entity::linkedin_campaign::Entity::find()
+        .all(&env.app.db)
+        .await
+        .unwrap();
+    assert!(campaigns.len() >= 2, "discovery stored no campaigns");
+    assert_eq!(stored(&env.app).await.len(), 0);
+    let journeys = env
+        .app
+        .op_ok(&env.sales, "CustomerJourneys", json!({}))
+        .await["customerJourneys"]
+        .clone();
+    let mut journey_campaigns: Vec<i64> = entity::customer_journey::Entity::find()
+        .all(&env.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.campaign_id)
+        .collect();
+    journey_campaigns.sort_unstable();
+    let mut campaign_ids: Vec<i64> = campaigns.iter().map(|c| c.id).collect();
+    campaign_ids.sort_unstable();
+    assert_eq!(journey_campaigns, campaign_ids, "one journey per campaign");
+    assert_eq!(journeys.as_array().unwrap().len(), campaigns.len());
+    let first = &campaigns[0];
+    assert!(
+        journeys
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["name"] == format!("LinkedIn: {}", first.name)),
+        "journeys are named after their campaign: {journeys:#}"
+    );
+
+    // A second sync creates none twice.
+    let profile = linkedin_profile::Entity::find()
+        .one(&env.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    sync(&env, &profile.id.to_string()).await;
+    let again = entity::customer_journey::Entity::find()
+        .count(&env.app.db)
+        .await
+        .unwrap();
+    assert_eq!(again as usize, campaigns.len());
+}
+
+#[tokio::test]
+async fn campaigns_sync_without_journeys_when_the_configuration_turns_them_off() {
+    let env = env_with(
+        SandboxConfig {
+            leads_per_account: 0,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let admin = env.app.admin().await;
+    env.app
+        .op_ok(
+            &admin,
+            "UpdateIntegrationConfiguration",
+            json!({"input": {"createJourneysForCampaigns": false}}),
+        )
+        .await;
+    authorized_profile(&env).await;
+    let campaigns = entity::linkedin_campaign::Entity::find()
+        .count(&env.app.db)
+        .await
+        .unwrap();
+    assert!(campaigns >= 2);
+    let journeys = entity::customer_journey::Entity::find()
+        .count(&env.app.db)
+        .await
+        .unwrap();
+    assert_eq!(journeys, 0);
+}
