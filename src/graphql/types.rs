@@ -334,6 +334,7 @@ impl Lead {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
+        after: Option<String>,
     ) -> Result<FormSubmissionConnection> {
         let first = crate::service::paging::page_size(Some(first))?;
         let mut all = loaders(ctx)
@@ -344,7 +345,15 @@ impl Lead {
         // Newest first, ties by id as in the submissions list.
         all.sort_by(|a, b| b.submitted_at.cmp(&a.submitted_at).then(b.id.cmp(&a.id)));
         let total = all.len() as i64;
-        let page = crate::service::paging::into_page(all, first, None, |s| {
+        if let Some(after) = after.as_deref() {
+            let (at, id) = crate::service::paging::decode_cursor(after)?;
+            let at = at
+                .as_deref()
+                .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+                .ok_or_else(|| AppError::bad_input("after is not a cursor of this list"))?;
+            all.retain(|s| (s.submitted_at, s.id) < (at.to_utc(), id));
+        }
+        let page = crate::service::paging::into_page(all, first, after.as_deref(), |s| {
             encode_cursor(Some(s.submitted_at.to_rfc3339()), s.id)
         });
         Ok(FormSubmissionConnection::from_page(

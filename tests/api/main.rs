@@ -14,6 +14,7 @@ mod leads;
 mod linkedin_reads;
 mod live;
 mod matching;
+mod query_space;
 mod roles;
 mod sandbox;
 mod schema;
