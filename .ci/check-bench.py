@@ -6,7 +6,7 @@ import sys
 path = sys.argv[1]
 with open(path) as f:
     report = json.load(f)
-groups = {"ingest", "matching", "backfill", "reads", "fanout", "aggregates", "footprint"}
+groups = {"ingest", "matching", "backfill", "reads", "fanout", "aggregates", "footprint", "scale"}
 seen = {fig["group"] for fig in report["figures"]}
 missing = groups - seen
 bad = [

@@ -8,7 +8,7 @@
 //!
 //! Settings (flags after `cargo bench --`, or environment variables):
 //! - `--scale full|small` / `BENCH_SCALE`: the sizes (default) or seconds-long CI sizes.
-//! - `--only ingest,backfill,matching,reads,aggregates,fanout` / `BENCH_ONLY`: a subset.
+//! - `--only ingest,backfill,matching,reads,aggregates,fanout,scale` / `BENCH_ONLY`: a subset.
 //! - `--runs N` / `BENCH_RUNS`: measured runs per figure (default 3; a warm-up always comes first).
 //! - `BENCH_DATABASE_URL=postgres://user@127.0.0.1:5432/postgres`: also run on PostgreSQL
 //!   (`BENCH_SQLITE=0`: on PostgreSQL only).
@@ -89,6 +89,11 @@ struct Scale {
     fan_interval_ms: u64,
     fan_secs: u64,
     idle_subscriptions: usize,
+    /// The two lead counts of the scale group (three submissions per lead).
+    scale_small: usize,
+    scale_large: usize,
+    /// Seconds of each measured window of the scale group.
+    scale_secs: f64,
 }
 
 impl Scale {
@@ -113,6 +118,9 @@ impl Scale {
             fan_interval_ms: 100,
             fan_secs: 30,
             idle_subscriptions: 10_000,
+            scale_small: 10_000,
+            scale_large: 1_000_000,
+            scale_secs: 2.0,
         }
     }
 
@@ -137,6 +145,9 @@ impl Scale {
             fan_interval_ms: 100,
             fan_secs: 2,
             idle_subscriptions: 200,
+            scale_small: 5_000,
+            scale_large: 20_000,
+            scale_secs: 0.2,
         }
     }
 }
@@ -1978,6 +1989,538 @@ async fn bench_aggregates(dbs: &Dbs, scale: &Scale, report: &mut Report) -> anyh
     Ok(())
 }
 
+// ------------------------------------------------------------------------------------- 8. scale
+
+/// splitmix64: the seeded generator of the scale data (deterministic, no allocation).
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+const FIRST_NAMES: [&str; 32] = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Frances",
+    "Ken",
+    "Margaret",
+    "Dennis",
+    "Radia",
+    "Linus",
+    "Sophie",
+    "Yukihiro",
+    "Guido",
+    "Hedy",
+    "Katherine",
+    "Tim",
+    "Anita",
+    "John",
+    "Lynn",
+    "Niklaus",
+    "Shafi",
+    "Leslie",
+    "Jean",
+    "Fei",
+    "Vint",
+    "Karen",
+    "Bjarne",
+    "Mary",
+    "Robin",
+    "Ivan",
+];
+/// Last names are three of these syllables: 4,096 names.
+const SYLLABLES: [&str; 16] = [
+    "na", "ka", "mu", "ra", "to", "ber", "gen", "son", "ley", "wood", "ford", "mann", "vik", "lo",
+    "des", "tir",
+];
+const COMPANY_WORDS: [&str; 24] = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Hooli",
+    "Vandelay",
+    "Aperture",
+    "Gringotts",
+    "Oscorp",
+    "Massive",
+    "Dynamic",
+    "Blue",
+    "North",
+    "Bright",
+    "Atlas",
+    "Nimbus",
+    "Vertex",
+    "Quantum",
+];
+const COMPANY_KINDS: [&str; 8] = [
+    "Labs",
+    "Systems",
+    "Logistics",
+    "Foods",
+    "Health",
+    "Bank",
+    "Media",
+    "Works",
+];
+
+fn last_name(h: u64) -> String {
+    let mut name = String::new();
+    for k in 0..3 {
+        name.push_str(SYLLABLES[((h >> (8 * k)) & 15) as usize]);
+    }
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The search term the scale group uses: one of the 4,096 last names (a person looked up by
+/// name), lower case as a user types it.
+const SCALE_SEARCH: &str = "mulowood";
+
+/// The ids a scale data set refers to.
+struct ScaleIds {
+    campaigns: Vec<i64>,
+    forms: Vec<i64>,
+    /// The lead with 50 submissions (LeadLinkedInInfo).
+    busy_lead: i64,
+}
+
+/// `n` leads (8% without email, 30% without submissions, 75% from LinkedIn over 20 campaigns and
+/// the sandbox account's forms, created over two years), three submissions per lead on average
+/// (one lead with 50), two answers per submission: multi-row INSERTs in transactions.
+async fn seed_scale(
+    db: &DatabaseConnection,
+    n: usize,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ScaleIds> {
+    store_forms(db, &lead_data(10, 41)?.forms).await?;
+    let mut forms: Vec<i64> = linkedin_form::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
+    forms.sort();
+    let accounts = ingest::ensure_accounts(db, HashSet::from(["870001".to_owned()]))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut campaigns: Vec<i64> = ingest::ensure_campaigns(
+        db,
+        (0..20)
+            .map(|c| (format!("87{c:04}"), Some("870001".to_owned())))
+            .collect(),
+        &accounts,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?
+    .into_values()
+    .collect();
+    campaigns.sort();
+    let account = accounts["870001"];
+    let two_years = 730 * 24 * 3600_i64;
+    let year = two_years / 2;
+    let created = |i: usize| {
+        let base = two_years * (n - i) as i64 / n as i64;
+        now - chrono::Duration::seconds(base + (mix(i as u64 ^ 0xC0FFEE) % 3600) as i64)
+    };
+    // Whether lead i has submissions: 70% do, lead 0 (the busy one) always.
+    let submits = |i: usize| i == 0 || mix(i as u64 ^ 0x5AB) % 10 < 7;
+    let sources = ["MANUAL", "IMPORT", "WEB"];
+    seed_rows(db, n, SEED_CHUNK, |i| {
+        let h = mix(i as u64);
+        let first = FIRST_NAMES[(h % 32) as usize];
+        let last = last_name(h >> 5);
+        let company = format!(
+            "{} {}",
+            COMPANY_WORDS[((h >> 20) % 24) as usize],
+            COMPANY_KINDS[((h >> 25) % 8) as usize]
+        );
+        let email = ((h >> 30) % 100 >= 8).then(|| {
+            format!(
+                "{}.{}{i}@{}.example",
+                first.to_lowercase(),
+                last.to_lowercase(),
+                company.split(' ').next().unwrap_or("x").to_lowercase()
+            )
+        });
+        let linkedin = (h >> 40) % 4 != 0;
+        let created_at = created(i);
+        let updated_at =
+            (created_at + chrono::Duration::seconds(((h >> 12) % year as u64) as i64)).min(now);
+        let latest =
+            submits(i).then(|| now - chrono::Duration::seconds((mix(h) % year as u64) as i64));
+        lead::ActiveModel {
+            id: NotSet,
+            first_name: Set(Some(first.to_owned())),
+            last_name: Set(Some(last)),
+            email_normalized: Set(email.as_deref().and_then(normalize_email)),
+            email: Set(email),
+            work_email: Set(None),
+            work_email_normalized: Set(None),
+            phone: Set(None),
+            phone_normalized: Set(None),
+            work_phone: Set(None),
+            company: Set(Some(company)),
+            job_title: Set(Some("Engineer".into())),
+            job_function: Set(None),
+            seniority: Set(None),
+            industry: Set(None),
+            company_size: Set(None),
+            country: Set(Some("US".into())),
+            state: Set(None),
+            city: Set(None),
+            zip_code: Set(None),
+            custom_fields: Set(json!({})),
+            source: Set(if linkedin {
+                "LINKEDIN_SPONSORED_CONTENT".into()
+            } else {
+                sources[(h % 3) as usize].into()
+            }),
+            source_campaign_id: Set(linkedin.then(|| campaigns[i % campaigns.len()])),
+            source_form_id: Set(linkedin.then(|| forms[i % forms.len()])),
+            latest_submission_at: Set(latest),
+            submission_count: Set(0),
+            created_at: Set(created_at),
+            updated_at: Set(updated_at),
+        }
+    })
+    .await?;
+    let lead_base = min_id(db, "leads").await?;
+    let submitting: Vec<usize> = (0..n).filter(|&i| submits(i)).collect();
+    let subs = 3 * n;
+    let statuses = [
+        "NEW_LEAD_CREATED",
+        "UPDATED_EXISTING_LEAD",
+        "MATCHED_NOT_UPDATED",
+    ];
+    let lead_of = |j: usize| {
+        if j < 50 {
+            0
+        } else {
+            submitting[(mix(j as u64 ^ 0xABC) % submitting.len() as u64) as usize]
+        }
+    };
+    seed_rows(db, subs, SEED_CHUNK, |j| {
+        let i = lead_of(j);
+        let h = mix(j as u64 ^ 0x5EED);
+        form_submission::ActiveModel {
+            id: NotSet,
+            linkedin_id: Set(format!("scale-{j}")),
+            submitted_at: Set(now - chrono::Duration::seconds((h % year as u64) as i64)),
+            lead_type: Set("SPONSORED".into()),
+            test_lead: Set(j % 50 == 7),
+            submitter_urn: Set(None),
+            account_id: Set(Some(account)),
+            campaign_id: Set(Some(
+                campaigns[(i + (h >> 40) as usize % 2) % campaigns.len()],
+            )),
+            creative_urn: Set(None),
+            form_id: Set(Some(forms[i % forms.len()])),
+            form_version: Set(Some(1)),
+            profile_id: Set(None),
+            lead_id: Set(Some(lead_base + i as i64)),
+            customer_journey_id: Set(None),
+            matching_status: Set(statuses[(h >> 8) as usize % statuses.len()].into()),
+            processing_state: Set("SUCCEEDED".into()),
+            match_explanation: Set(Some("email matched".into())),
+            error: Set(None),
+            hidden_fields: Set(None),
+            raw: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+    })
+    .await?;
+    let sub_base = min_id(db, "form_submissions").await?;
+    seed_rows(db, 2 * subs, SEED_CHUNK, |k| {
+        let (j, email) = (k / 2, k % 2 == 0);
+        submission_answer::ActiveModel {
+            id: NotSet,
+            submission_id: Set(sub_base + j as i64),
+            question_id: Set(None),
+            linkedin_question_id: Set(if email { "q-email" } else { "q-company" }.into()),
+            question_text: Set(if email { "Email" } else { "Company name" }.into()),
+            predefined_field: Set(Some(if email { "EMAIL" } else { "COMPANY_NAME" }.into())),
+            value: Set(if email {
+                format!("person{j}@example.com")
+            } else {
+                format!("Company {}", j % 5000)
+            }),
+            is_consent: Set(false),
+            accepted: Set(None),
+            position: Set(if email { 0 } else { 1 }),
+        }
+    })
+    .await?;
+    Ok(ScaleIds {
+        campaigns,
+        forms,
+        busy_lead: lead_base,
+    })
+}
+
+async fn min_id(db: &DatabaseConnection, table: &str) -> anyhow::Result<i64> {
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            format!("SELECT MIN(id) AS m FROM {table}"),
+        ))
+        .await?
+        .context("MIN(id)")?;
+    Ok(row.try_get::<i64>("", "m")?)
+}
+
+/// One scale data set: its database, its server and its token.
+struct ScaleSet {
+    leads: usize,
+    name: &'static str,
+    server: Server,
+    token: String,
+    ids: ScaleIds,
+}
+
+/// The requests the scale group measures: (name, body).
+fn scale_shapes(
+    set: &ScaleSet,
+    now: DateTime<Utc>,
+    after2: &str,
+    after100: &str,
+) -> Vec<(String, String)> {
+    let leads = |name: &str, variables: Json| {
+        (
+            name.to_owned(),
+            json!({"query": contract_operation("Leads"), "operationName": "Leads", "variables": variables})
+                .to_string(),
+        )
+    };
+    let mut out = vec![leads(
+        "Leads newest first (contract page)",
+        json!({"first": 50}),
+    )];
+    for field in ["CREATED_AT", "UPDATED_AT", "LATEST_SUBMISSION_AT", "EMAIL"] {
+        for direction in ["ASC", "DESC"] {
+            out.push(leads(
+                &format!("Leads by {field} {direction}"),
+                json!({"first": 50, "orderBy": {"field": field, "direction": direction}}),
+            ));
+        }
+    }
+    let filters = [
+        ("search", json!({"search": SCALE_SEARCH})),
+        ("source", json!({"source": "LINKEDIN_SPONSORED_CONTENT"})),
+        (
+            "campaignId",
+            json!({"campaignId": set.ids.campaigns[3].to_string()}),
+        ),
+        ("formId", json!({"formId": set.ids.forms[0].to_string()})),
+        (
+            "createdAfter (30 days)",
+            json!({"createdAfter": (now - chrono::Duration::days(30)).to_rfc3339()}),
+        ),
+        (
+            "createdBefore (1 year ago)",
+            json!({"createdBefore": (now - chrono::Duration::days(365)).to_rfc3339()}),
+        ),
+    ];
+    for (name, filter) in filters {
+        out.push(leads(
+            &format!("Leads with {name}"),
+            json!({"first": 50, "filter": filter}),
+        ));
+    }
+    out.push(leads(
+        "Leads 2nd page (after)",
+        json!({"first": 50, "after": after2}),
+    ));
+    out.push(leads(
+        "Leads 100th page (after)",
+        json!({"first": 50, "after": after100}),
+    ));
+    let with_answers = contract_operation("FormSubmissions");
+    let without = with_answers.replace("answers { questionText predefinedField value }", "");
+    assert_ne!(
+        with_answers, without,
+        "the contract's FormSubmissions asks for answers"
+    );
+    for (name, query) in [
+        ("FormSubmissions with answers (contract)", with_answers),
+        ("FormSubmissions without answers", without),
+    ] {
+        out.push((
+            name.to_owned(),
+            json!({"query": query, "operationName": "FormSubmissions", "variables": {"first": 50}})
+                .to_string(),
+        ));
+    }
+    out.push((
+        "LeadLinkedInInfo, lead with 50 submissions".to_owned(),
+        json!({"query": contract_operation("LeadLinkedInInfo"), "operationName": "LeadLinkedInInfo",
+            "variables": {"id": set.ids.busy_lead.to_string()}})
+        .to_string(),
+    ));
+    out
+}
+
+/// The cursor after `pages` pages of the default Leads order.
+async fn cursor_after(
+    set: &ScaleSet,
+    client: &reqwest::Client,
+    pages: usize,
+) -> anyhow::Result<String> {
+    let mut after: Option<String> = None;
+    for _ in 0..pages {
+        let data = graphql(
+            client,
+            &set.server.base,
+            &set.token,
+            "Leads",
+            json!({"first": 50, "after": after}),
+        )
+        .await?;
+        after = data["leads"]["pageInfo"]["endCursor"]
+            .as_str()
+            .map(str::to_owned);
+        if after.is_none() {
+            bail!("{} leads have fewer than {pages} pages", set.leads);
+        }
+    }
+    after.context("no pages")
+}
+
+async fn bench_scale(dbs: &Dbs, scale: &Scale, report: &mut Report) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .timeout(Duration::from_secs(120))
+        .build()?;
+    let mut sets = Vec::new();
+    for (name, leads) in [
+        ("scale_small", scale.scale_small),
+        ("scale_large", scale.scale_large),
+    ] {
+        let url = dbs.create(name).await?;
+        let db = leadsync::db::connect(&url).await?;
+        let started = Instant::now();
+        let ids = seed_scale(&db, leads, now).await?;
+        eprintln!(
+            "[scale] seeded {leads} leads, {} submissions, {} answers in {:.1} s",
+            3 * leads,
+            6 * leads,
+            secs(started.elapsed())
+        );
+        if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            db.execute_unprepared("VACUUM ANALYZE").await?;
+        }
+        let token = users::create_user(&db, "bench sales", &[Role::LeadgenSalesperson])
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?
+            .token;
+        close(db).await?;
+        let server = Server::spawn(&url)?;
+        sets.push(ScaleSet {
+            leads,
+            name,
+            server,
+            token,
+            ids,
+        });
+    }
+    let mut shapes = Vec::new();
+    for set in &sets {
+        let after2 = cursor_after(set, &client, 1).await?;
+        let after100 = cursor_after(set, &client, 99).await?;
+        shapes.push(scale_shapes(set, now, &after2, &after100));
+    }
+    let window = Duration::from_secs_f64(scale.scale_secs);
+    let (small, large) = (sets[0].leads, sets[1].leads);
+    for k in 0..shapes[0].len() {
+        let name = shapes[0][k].0.clone();
+        let mut p50_one = [f64::NAN; 2];
+        for clients in [1, scale.read_clients] {
+            for (s, set) in sets.iter().enumerate() {
+                let body = &shapes[s][k].1;
+                let base = &set.server.base;
+                // Warm-up, then the measured window.
+                load(&client, base, &set.token, body, clients, window / 5).await?;
+                let (rate, lat) = load(&client, base, &set.token, body, clients, window).await?;
+                let label = format!(
+                    "{name}, {} leads, {clients} client{}",
+                    set.leads,
+                    if clients == 1 { "" } else { "s" }
+                );
+                report.add(
+                    "scale",
+                    format!("{label}: p50"),
+                    "ms",
+                    vec![percentile(&lat, 50.0)],
+                );
+                report.add(
+                    "scale",
+                    format!("{label}: p99"),
+                    "ms",
+                    vec![percentile(&lat, 99.0)],
+                );
+                if clients > 1 {
+                    report.add("scale", format!("{label}: throughput"), "req/s", vec![rate]);
+                }
+                if clients == 1 {
+                    p50_one[s] = percentile(&lat, 50.0);
+                }
+            }
+        }
+        let ratio = p50_one[1] / p50_one[0];
+        eprintln!(
+            "[scale] {name}: p50 {:.2} ms at {small}, {:.2} ms at {large} leads (1 client): {ratio:.2}",
+            p50_one[0], p50_one[1]
+        );
+        report.check(
+            "scale",
+            format!("{name}: p50 1 client, {large} / {small} leads"),
+            "ratio",
+            vec![ratio],
+            "<= 1.5",
+            |m| m <= 1.5,
+        );
+    }
+    // BENCH_KEEP=1 keeps the two databases (to EXPLAIN their queries afterwards).
+    let keep = std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1");
+    for set in sets {
+        let name = set.name;
+        drop(set.server);
+        if keep {
+            eprintln!("[scale] kept {}", dbs.url(name));
+            dbs.made.lock().unwrap().retain(|n| n != name);
+        } else {
+            dbs.drop_db(name).await?;
+        }
+    }
+    if keep && let Kind::Sqlite { dir } = &dbs.kind {
+        // drop_all removes the directory; keep the files next to it.
+        for name in ["scale_small", "scale_large"] {
+            let from = dir.join(format!("{name}.db"));
+            let to = std::env::temp_dir().join(format!("leadsync_{name}.db"));
+            std::fs::rename(&from, &to)?;
+            eprintln!("[scale] moved to {}", to.display());
+        }
+    }
+    Ok(())
+}
+
 // ------------------------------------------------------------------------------------- driver
 
 async fn suite(settings: &Settings, postgres: Option<&str>) -> anyhow::Result<()> {
@@ -2001,6 +2544,9 @@ async fn suite(settings: &Settings, postgres: Option<&str>) -> anyhow::Result<()
         }
         if settings.wants("aggregates") {
             bench_aggregates(&dbs, scale, &mut report).await?;
+        }
+        if settings.wants("scale") {
+            bench_scale(&dbs, scale, &mut report).await?;
         }
         anyhow::Ok(())
     }
