@@ -161,25 +161,17 @@ schemathesis.graphql.scalar("JSON", (any_json | lead_response | lead_form).map(t
 PAGE_ARGUMENTS = {"first": 101, "limit": 1000}
 
 
-def _reach(node, keep):
-    """Valid page sizes and no cursors in every field of `node`'s selection set, unless `keep`."""
-    selection_set = getattr(node, "selection_set", None)
-    if selection_set is None:
-        return
-    for selection in selection_set.selections:
-        arguments = list(getattr(selection, "arguments", None) or [])
-        if not keep and arguments:
-            kept = []
-            for argument in arguments:
-                name = argument.name.value
-                if name == "after":
-                    continue
-                if name in PAGE_ARGUMENTS and isinstance(argument.value, graphql.IntValueNode):
-                    size = abs(int(argument.value.value)) % PAGE_ARGUMENTS[name]
-                    argument.value = graphql.IntValueNode(value=str(max(size, 1)))
-                kept.append(argument)
-            selection.arguments = tuple(kept)
-        _reach(selection, keep)
+class _Reach(graphql.Visitor):
+    """Valid page sizes and no cursors (AST nodes are frozen: the visitor returns new ones)."""
+
+    def enter_argument(self, node, *_):
+        name = node.name.value
+        if name == "after":
+            return graphql.language.visitor.REMOVE
+        if name in PAGE_ARGUMENTS and isinstance(node.value, graphql.IntValueNode):
+            size = max(abs(int(node.value.value)) % PAGE_ARGUMENTS[name], 1)
+            return graphql.ArgumentNode(name=node.name, value=graphql.IntValueNode(value=str(size)))
+        return None
 
 
 @schemathesis.hook
@@ -187,7 +179,6 @@ def map_body(ctx, body):
     if not isinstance(body, graphql.DocumentNode):
         return body
     # crc32, not hash(): the same seed must draw the same run.
-    keep = zlib.crc32(graphql.print_ast(body).encode()) % 2 == 0
-    for definition in body.definitions:
-        _reach(definition, keep)
-    return body
+    if zlib.crc32(graphql.print_ast(body).encode()) % 2 == 0:
+        return body
+    return graphql.visit(body, _Reach())
