@@ -1367,6 +1367,30 @@ impl Drop for Server {
     }
 }
 
+/// The CPU time (user and system, every thread) process `pid` has used, in seconds.
+fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    let ticks = *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    });
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // After the command name: utime and stime are the 12th and 13th fields.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("/proc stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let field =
+        |i: usize| -> anyhow::Result<f64> { Ok(fields.get(i).context("stat field")?.parse()?) };
+    Ok((field(11)? + field(12)?) / ticks)
+}
+
 fn rss_kib(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -1543,6 +1567,30 @@ async fn reads_figures(
                 |m| m <= (1 + levels) as f64 + 1e-9,
             );
         }
+    }
+
+    // The server's own CPU time per request, one client at a time (the same answers as above).
+    for (op, limit) in [("Leads", 0.6), ("FormSubmissions", 2.0)] {
+        let b = body(op, 50);
+        let pid = server.child.id();
+        let mut samples = Vec::new();
+        for _ in 0..scale.runs {
+            let (start, cpu_start) = (Instant::now(), cpu_secs(pid)?);
+            let mut n = 0u32;
+            while start.elapsed().as_secs_f64() < scale.read_secs {
+                post_raw(client, base, sales, &b).await?;
+                n += 1;
+            }
+            samples.push(1000.0 * (cpu_secs(pid)? - cpu_start) / f64::from(n));
+        }
+        report.check(
+            "reads",
+            format!("{op} first 50: server CPU per request (1 client)"),
+            "ms",
+            samples,
+            format!("<= {limit}"),
+            move |m| m <= limit,
+        );
     }
 
     // Throughput and latency at 32 clients; the server's RSS sampled meanwhile.
@@ -2157,7 +2205,7 @@ async fn seed_scale(
                 company.split(' ').next().unwrap_or("x").to_lowercase()
             )
         });
-        let linkedin = (h >> 40) % 4 != 0;
+        let linkedin = !(h >> 40).is_multiple_of(4);
         let created_at = created(i);
         let updated_at =
             (created_at + chrono::Duration::seconds(((h >> 12) % year as u64) as i64)).min(now);
@@ -2448,8 +2496,7 @@ async fn bench_scale(dbs: &Dbs, scale: &Scale, report: &mut Report) -> anyhow::R
     }
     let window = Duration::from_secs_f64(scale.scale_secs);
     let (small, large) = (sets[0].leads, sets[1].leads);
-    for k in 0..shapes[0].len() {
-        let name = shapes[0][k].0.clone();
+    for (k, (name, _)) in shapes[0].iter().enumerate() {
         let mut p50_one = [f64::NAN; 2];
         for clients in [1, scale.read_clients] {
             for (s, set) in sets.iter().enumerate() {

@@ -1,12 +1,19 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_initial;
+mod m20261207_000001_flat_lists;
+
+/// The text a lead's `search` matches (the PostgreSQL trigram index is over this expression).
+pub use m20261207_000001_flat_lists::SEARCH_TEXT;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_initial::Migration)]
+        vec![
+            Box::new(m20261128_000001_initial::Migration),
+            Box::new(m20261207_000001_flat_lists::Migration),
+        ]
     }
 }

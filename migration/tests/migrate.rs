@@ -23,7 +23,7 @@ use sea_orm_migration::sea_orm::{
 use serde_json::json;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const TABLES: [&str; 21] = [
+const TABLES: [&str; 22] = [
     "api_users",
     "api_user_roles",
     "api_tokens",
@@ -45,6 +45,7 @@ const TABLES: [&str; 21] = [
     "oauth_states",
     "webhook_notifications",
     "erased_responses",
+    "list_counts",
 ];
 
 const EXPECTED_MAPPINGS: [(&str, &str); 22] = [
@@ -72,15 +73,16 @@ const EXPECTED_MAPPINGS: [(&str, &str); 22] = [
     ("LINKEDIN_PROFILE_LINK", "custom.linkedInProfileUrl"),
 ];
 
-/// Indexes created with `CREATE INDEX` (visible under these names on every backend).
+/// Indexes created with `CREATE INDEX` (visible under these names on every backend); the
+/// `(column, id)` keyset indexes replaced the single-column ones in `m20261207_000001_flat_lists`.
 const INDEXES: [&str; 24] = [
     "idx_api_tokens_user_id",
-    "idx_leads_email_normalized",
+    "idx_leads_email_normalized_id",
     "idx_leads_work_email_normalized",
     "idx_leads_phone_normalized",
-    "idx_leads_created_at",
-    "idx_leads_updated_at",
-    "idx_leads_latest_submission_at",
+    "idx_leads_created_at_id",
+    "idx_leads_updated_at_id",
+    "idx_leads_latest_submission_at_id",
     "idx_leads_source_created_at",
     "idx_leads_source_campaign_id",
     "idx_leads_source_form_id",
@@ -91,7 +93,7 @@ const INDEXES: [&str; 24] = [
     "idx_form_submissions_campaign_id_submitted_at",
     "idx_form_submissions_form_id_submitted_at",
     "idx_form_submissions_account_id_submitted_at",
-    "idx_form_submissions_submitted_at",
+    "idx_form_submissions_submitted_at_id",
     "idx_form_submissions_matching_status_submitted_at",
     "idx_submission_answers_submission_id_position",
     "idx_matching_strategy_fields_field_mapping_id",

@@ -3,16 +3,22 @@
 use chrono::{DateTime, Utc};
 use entity::{form_submission, lead};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, ModelTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
-    sea_query::{Expr, ExprTrait, Func, LikeExpr, NullOrdering, Order, Query},
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait,
+    IdenStatic, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select, Set,
+    sea_query::{
+        Alias, Asterisk, Expr, ExprTrait, LikeExpr, Order, Query, SelectStatement, UnionType,
+    },
 };
 use serde_json::{Map, Value as Json};
 
 use crate::{
     domain::LeadSource,
     error::{AppError, AppResult},
-    service::paging::{Page, decode_cursor, encode_cursor, fetch_page, into_page},
+    service::paging::{
+        COUNT_LIMIT, Page, add_total_column, bounded_count, count_of, counted, decode_cursor,
+        encode_cursor, fetch_rows, into_page,
+    },
 };
 
 /// The lead fields a field mapping may target, by their API name. `custom.<key>` targets a key of
@@ -287,7 +293,7 @@ fn escape_like(term: &str) -> String {
     out
 }
 
-fn filtered(filter: &LeadFilter) -> AppResult<Select<lead::Entity>> {
+fn filtered(filter: &LeadFilter, backend: DatabaseBackend) -> AppResult<Select<lead::Entity>> {
     let mut query = lead::Entity::find();
     if let Some(source) = filter.source {
         query = query.filter(lead::Column::Source.eq(source.as_str()));
@@ -298,60 +304,98 @@ fn filtered(filter: &LeadFilter) -> AppResult<Select<lead::Entity>> {
     if let Some(before) = filter.created_before {
         query = query.filter(lead::Column::CreatedAt.lt(before));
     }
-    let submitted_leads = |column: form_submission::Column, id: i64| {
-        Query::select()
-            .column(form_submission::Column::LeadId)
-            .from(form_submission::Entity)
-            .and_where(Expr::col(column).eq(id))
-            .and_where(Expr::col(form_submission::Column::LeadId).is_not_null())
-            .to_owned()
+    // A lead of a campaign (or form) came from it or has a submission to it: the second is
+    // an EXISTS probe of the lead's own submissions (the (lead_id, ..) index), so a page reads
+    // leads in its order until it has enough, instead of first collecting every submitter.
+    let submitted = |column: form_submission::Column, id: i64| {
+        Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(form_submission::Entity)
+                .and_where(
+                    Expr::col((form_submission::Entity, form_submission::Column::LeadId))
+                        .equals((lead::Entity, lead::Column::Id)),
+                )
+                .and_where(Expr::col((form_submission::Entity, column)).eq(id))
+                .to_owned(),
+        )
     };
     if let Some(campaign) = filter.campaign_id {
         query = query.filter(
             Condition::any()
                 .add(lead::Column::SourceCampaignId.eq(campaign))
-                .add(lead::Column::Id.in_subquery(submitted_leads(
-                    form_submission::Column::CampaignId,
-                    campaign,
-                ))),
+                .add(submitted(form_submission::Column::CampaignId, campaign)),
         );
     }
     if let Some(form) = filter.form_id {
         query = query.filter(
             Condition::any()
                 .add(lead::Column::SourceFormId.eq(form))
-                .add(
-                    lead::Column::Id
-                        .in_subquery(submitted_leads(form_submission::Column::FormId, form)),
-                ),
+                .add(submitted(form_submission::Column::FormId, form)),
         );
     }
     if let Some(search) = &filter.search {
         if search.chars().count() > 200 {
             return Err(AppError::bad_input("search is longer than 200 characters"));
         }
+        // One expression over the four fields (the PostgreSQL trigram index's): a term, which
+        // has no whitespace, is in it exactly when it is in one of the fields.
         for term in search.split_whitespace() {
             let pattern = escape_like(term);
-            let mut any = Condition::any();
-            for column in [
-                lead::Column::FirstName,
-                lead::Column::LastName,
-                lead::Column::EmailNormalized,
-                lead::Column::Company,
-            ] {
-                any = any.add(
-                    Expr::expr(Func::lower(Expr::col(column)))
-                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
-                );
-            }
-            query = query.filter(any);
+            // SQLite answers a LIKE of three characters or more from the trigram FTS5 table
+            // (`leads_search`), which holds the same text; it takes no ESCAPE, so a term with a
+            // wildcard character reads the leads instead.
+            let indexed = backend == DatabaseBackend::Sqlite
+                && term.chars().count() >= 3
+                && !term.contains(['%', '_', '\\']);
+            query = query.filter(if indexed {
+                lead::Column::Id.in_subquery(
+                    Query::select()
+                        .column(Alias::new("rowid"))
+                        .from(Alias::new("leads_search"))
+                        .and_where(Expr::col(Alias::new("text")).like(pattern))
+                        .to_owned(),
+                )
+            } else {
+                Expr::cust(migration::SEARCH_TEXT).like(LikeExpr::new(pattern).escape('\\'))
+            });
         }
     }
     Ok(query)
 }
 
+/// The list counter whose value is the size of the list `filter` selects, when there is one:
+/// every lead, or the leads of one source (`list_counts`, kept in step by triggers).
+fn counter_of(filter: &LeadFilter) -> Option<String> {
+    let LeadFilter {
+        source,
+        campaign_id: None,
+        form_id: None,
+        created_after: None,
+        created_before: None,
+        search: None,
+    } = filter
+    else {
+        return None;
+    };
+    Some(match source {
+        None => "leads".to_owned(),
+        Some(source) => format!("leads:source:{}", source.as_str()),
+    })
+}
+
+/// What `totalCount` is for `filter`: a list counter's value, or a count bounded at
+/// `COUNT_LIMIT + 1`.
+fn total_expr(filter: &LeadFilter, backend: DatabaseBackend) -> AppResult<Expr> {
+    Ok(match counter_of(filter) {
+        Some(list) => counted(&list),
+        None => bounded_count(filtered(filter, backend)?, COUNT_LIMIT),
+    })
+}
+
+/// The number of leads `filter` matches, as `totalCount` reports it (see `COUNT_LIMIT`).
 pub async fn count_leads(db: &DatabaseConnection, filter: &LeadFilter) -> AppResult<i64> {
-    Ok(filtered(filter)?.count(db).await? as i64)
+    count_of(db, total_expr(filter, db.get_database_backend())?).await
 }
 
 impl LeadSortField {
@@ -390,32 +434,116 @@ impl LeadSortField {
     }
 }
 
-/// Keyset condition for "rows after the cursor" in `ORDER BY col NULLS LAST, id`.
-fn after_condition(sort: LeadSort, value: Option<String>, id: i64) -> AppResult<Condition> {
-    let col = sort.field.column();
-    let beyond = |c: lead::Column, v: sea_orm::Value| {
-        if sort.descending { c.lt(v) } else { c.gt(v) }
-    };
-    Ok(match value {
-        Some(v) => {
-            let v = sort.field.bind(&v)?;
-            Condition::any()
-                .add(beyond(col, v.clone()))
-                .add(
-                    Condition::all()
-                        .add(col.eq(v))
-                        .add(beyond(lead::Column::Id, id.into())),
-                )
-                .add(col.is_null())
-        }
-        None => Condition::all()
-            .add(col.is_null())
-            .add(beyond(lead::Column::Id, id.into())),
-    })
+/// `(col, id)` beyond the cursor's `(value, id)` in the sort direction: a row-value comparison,
+/// which both databases read as a range of the `(col, id)` index.
+fn beyond(sort: LeadSort, value: sea_orm::Value, id: i64) -> Expr {
+    let row = Expr::tuple([
+        Expr::col((lead::Entity, sort.field.column())),
+        Expr::col((lead::Entity, lead::Column::Id)),
+    ]);
+    let cursor = Expr::tuple([Expr::val(value), Expr::val(id)]);
+    if sort.descending {
+        row.lt(cursor)
+    } else {
+        row.gt(cursor)
+    }
 }
 
-/// A page of leads and, with `with_total`, the number of leads the filter matches (counted in the
-/// page's own statement).
+/// The page query: `first + 1` leads in `ORDER BY col NULLS LAST, id` (both in the sort's
+/// direction) after the cursor. A nullable order reads its two parts separately, each from the
+/// `(col, id)` index: the leads with a value (`col IS NOT NULL`, by `(col, id)`), then those
+/// without (`col IS NULL`, by `id`); a cursor in the second part skips the first. The two parts
+/// are one statement (`UNION ALL` of at most `first + 1` rows each, ordered by part).
+fn page_statement(
+    filter: &LeadFilter,
+    backend: DatabaseBackend,
+    sort: LeadSort,
+    first: u64,
+    cursor: Option<(Option<String>, i64)>,
+) -> AppResult<SelectStatement> {
+    let order = if sort.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let col = sort.field.column();
+    let limit = first + 1;
+    // The part with values, after the cursor's value (when the cursor is in it).
+    let valued = |value: Option<(sea_orm::Value, i64)>| -> AppResult<SelectStatement> {
+        let mut query = filtered(filter, backend)?;
+        if sort.field.nullable() {
+            query = query.filter(col.is_not_null());
+        }
+        if let Some((v, id)) = value {
+            query = query.filter(beyond(sort, v, id));
+        }
+        Ok(query
+            .order_by(col, order.clone())
+            .order_by(lead::Column::Id, order.clone())
+            .limit(limit)
+            .into_query())
+    };
+    let cursor = match cursor {
+        Some((Some(v), id)) => Some((Some(sort.field.bind(&v)?), id)),
+        Some((None, id)) => Some((None, id)),
+        None => None,
+    };
+    if !sort.field.nullable() {
+        let value = match cursor {
+            Some((Some(v), id)) => Some((v, id)),
+            // A null sort value cannot come from this list.
+            Some((None, _)) => {
+                return Err(AppError::bad_input("after is not a cursor of this list"));
+            }
+            None => None,
+        };
+        return valued(value);
+    }
+    let nulls = |after_id: Option<i64>| -> AppResult<SelectStatement> {
+        let mut query = filtered(filter, backend)?.filter(col.is_null());
+        if let Some(id) = after_id {
+            query = query.filter(if sort.descending {
+                lead::Column::Id.lt(id)
+            } else {
+                lead::Column::Id.gt(id)
+            });
+        }
+        Ok(query
+            .order_by(lead::Column::Id, order.clone())
+            .limit(limit)
+            .into_query())
+    };
+    let (valued_part, null_part) = match cursor {
+        // Past every lead with a value: the null part only.
+        Some((None, id)) => (None, nulls(Some(id))?),
+        Some((Some(v), id)) => (Some(valued(Some((v, id)))?), nulls(None)?),
+        None => (Some(valued(None)?), nulls(None)?),
+    };
+    let part = |statement: SelectStatement, n: i32, alias: &str| {
+        Query::select()
+            .column(Asterisk)
+            .expr_as(Expr::val(n), Alias::new("page_part"))
+            .from_subquery(statement, Alias::new(alias))
+            .to_owned()
+    };
+    let mut union = part(null_part, 1, "page_nulls");
+    if let Some(valued_part) = valued_part {
+        let mut both = part(valued_part, 0, "page_values");
+        both.union(UnionType::All, union);
+        union = both;
+    }
+    Ok(Query::select()
+        .column(Asterisk)
+        .from_subquery(union, Alias::new("page"))
+        .order_by(Alias::new("page_part"), Order::Asc)
+        .order_by(Alias::new(col.as_str()), order.clone())
+        .order_by(Alias::new("id"), order)
+        .limit(limit)
+        .to_owned())
+}
+
+/// A page of leads and, with `with_total`, `totalCount` (see `COUNT_LIMIT`), in the page's own
+/// statement.
 pub async fn list_leads(
     db: &DatabaseConnection,
     filter: &LeadFilter,
@@ -424,26 +552,13 @@ pub async fn list_leads(
     after: Option<&str>,
     with_total: bool,
 ) -> AppResult<(Page<lead::Model>, Option<i64>)> {
-    let mut query = filtered(filter)?;
-    let count = with_total.then(|| query.clone());
-    if let Some(after) = after {
-        let (value, id) = decode_cursor(after)?;
-        query = query.filter(after_condition(sort, value, id)?);
+    let cursor = after.map(decode_cursor).transpose()?;
+    let backend = db.get_database_backend();
+    let mut statement = page_statement(filter, backend, sort, first, cursor)?;
+    if with_total {
+        add_total_column(&mut statement, total_expr(filter, backend)?);
     }
-    let order = if sort.descending {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
-    // NULLS LAST only where a column can be null: on PostgreSQL an explicit `DESC NULLS LAST`
-    // does not match a plain index, and the newest-first default page would sort every lead.
-    let query = if sort.field.nullable() {
-        query.order_by_with_nulls(sort.field.column(), order.clone(), NullOrdering::Last)
-    } else {
-        query.order_by(sort.field.column(), order.clone())
-    };
-    let query = query.order_by(lead::Column::Id, order).limit(first + 1);
-    let (rows, total) = fetch_page(db, query, count, after).await?;
+    let (rows, total) = fetch_rows::<lead::Entity>(db, &statement, with_total, after).await?;
     let total = match total {
         None if with_total => Some(count_leads(db, filter).await?),
         total => total,

@@ -10,8 +10,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, IdenStatic, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QueryResult,
-    QuerySelect, QueryTrait, Select, Set,
+    FromQueryResult, IdenStatic, Iterable, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    QueryTrait, Select, Set,
     sea_query::{Alias, Expr, ExprTrait, SelectStatement},
 };
 
@@ -20,7 +20,10 @@ use crate::{
     error::{AppError, AppResult},
     service::{
         batch,
-        paging::{Page, add_total_column, decode_cursor, encode_cursor, into_page, total_of},
+        paging::{
+            COUNT_LIMIT, Page, add_total_column, bounded_count, count_of, counted, decode_cursor,
+            encode_cursor, into_page, total_of,
+        },
     },
 };
 
@@ -156,11 +159,43 @@ fn filtered_submissions(filter: &SubmissionFilter) -> Select<form_submission::En
     form_submission::Entity::find().filter(cond)
 }
 
+/// The list counter whose value is the size of the list `filter` selects, when there is one:
+/// every submission, or those of one campaign (`list_counts`, kept in step by triggers).
+fn counter_of(filter: &SubmissionFilter) -> Option<String> {
+    let SubmissionFilter {
+        campaign_id,
+        form_id: None,
+        account_id: None,
+        lead_id: None,
+        matching_status: None,
+        submitted_after: None,
+        submitted_before: None,
+        test_lead: None,
+    } = filter
+    else {
+        return None;
+    };
+    Some(match campaign_id {
+        None => "submissions".to_owned(),
+        Some(campaign) => format!("submissions:campaign:{campaign}"),
+    })
+}
+
+/// What `totalCount` is for `filter`: a list counter's value, or a count bounded at
+/// `COUNT_LIMIT + 1`.
+fn total_expr(filter: &SubmissionFilter) -> Expr {
+    match counter_of(filter) {
+        Some(list) => counted(&list),
+        None => bounded_count(filtered_submissions(filter), COUNT_LIMIT),
+    }
+}
+
+/// The number of submissions `filter` matches, as `totalCount` reports it (see `COUNT_LIMIT`).
 pub async fn count_submissions(
     db: &DatabaseConnection,
     filter: &SubmissionFilter,
 ) -> AppResult<i64> {
-    Ok(filtered_submissions(filter).count(db).await? as i64)
+    count_of(db, total_expr(filter)).await
 }
 
 /// The to-one relations a submissions page fetches with its rows (a LEFT JOIN each), so that
@@ -234,7 +269,6 @@ pub async fn list_submissions(
 ) -> AppResult<(Page<SubmissionRow>, Option<i64>)> {
     use form_submission::Column as C;
     let mut query = filtered_submissions(filter);
-    let count = with_total.then(|| query.clone());
     if let Some(after) = after {
         let (value, id) = decode_cursor(after)?;
         let at = value
@@ -242,12 +276,13 @@ pub async fn list_submissions(
             .and_then(|v| DateTime::parse_from_rfc3339(v).ok())
             .ok_or_else(|| AppError::bad_input("after is not a cursor of this list"))?
             .with_timezone(&Utc);
+        // A row-value comparison: a range of the (submitted_at, id) index.
         query = query.filter(
-            Condition::any().add(C::SubmittedAt.lt(at)).add(
-                Condition::all()
-                    .add(C::SubmittedAt.eq(at))
-                    .add(C::Id.lt(id)),
-            ),
+            Expr::tuple([
+                Expr::col((form_submission::Entity, C::SubmittedAt)),
+                Expr::col((form_submission::Entity, C::Id)),
+            ])
+            .lt(Expr::tuple([Expr::val(at), Expr::val(id)])),
         );
     }
     let mut statement = query
@@ -304,8 +339,8 @@ pub async fn list_submissions(
         );
         select_prefixed::<linkedin_account::Entity>(&mut statement, "account_");
     }
-    if let Some(count) = count {
-        add_total_column(&mut statement, count);
+    if with_total {
+        add_total_column(&mut statement, total_expr(filter));
     }
     let rows = db
         .query_all_raw(db.get_database_backend().build(&statement))

@@ -3,7 +3,7 @@
 use base64::Engine;
 use sea_orm::{
     ConnectionTrait, EntityTrait, FromQueryResult, QueryResult, QuerySelect, QueryTrait, Select,
-    sea_query::{Alias, Expr, SelectStatement, SubQueryStatement},
+    sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SubQueryStatement},
 };
 
 use crate::error::{AppError, AppResult};
@@ -11,17 +11,52 @@ use crate::error::{AppError, AppResult};
 /// The column a page query carries the list's total in.
 const TOTAL_COLUMN: &str = "page_total_count";
 
-/// Adds the size of the whole list (`count`: the filtered query without cursor or limit) to every
-/// row of `page` as a scalar subquery, so a page and its `totalCount` are one statement.
-pub fn add_total_column<E: EntityTrait>(page: &mut SelectStatement, count: Select<E>) {
-    let count = count
+/// How far `totalCount` counts a list that no counter keeps: up to this many rows exactly, and
+/// `COUNT_LIMIT + 1` for "more than `COUNT_LIMIT`". Counting stops there, so the cost of a
+/// filtered list's total does not grow with the table (an exact `COUNT(*)` reads every match).
+pub const COUNT_LIMIT: u64 = 1_000;
+
+/// The value of a list counter of `list_counts` (kept in step with writes by triggers; on
+/// PostgreSQL spread over slots, summed here).
+pub fn counted(list: &str) -> Expr {
+    let sum = Query::select()
+        .expr(Expr::cust("CAST(COALESCE(SUM(n), 0) AS BIGINT)"))
+        .from(Alias::new("list_counts"))
+        .and_where(Expr::col(Alias::new("list")).eq(list))
+        .to_owned();
+    Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(sum)))
+}
+
+/// The number of rows `query` selects, counted up to `limit + 1`: a scalar subquery.
+pub fn bounded_count<E: EntityTrait>(query: Select<E>, limit: u64) -> Expr {
+    let rows = query
         .select_only()
-        .column_as(Expr::cust("COUNT(*)"), "n")
+        .expr(Expr::val(1))
+        .limit(limit + 1)
         .into_query();
-    page.expr_as(
-        Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(count))),
-        Alias::new(TOTAL_COLUMN),
-    );
+    let count = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(rows, Alias::new("bounded"))
+        .to_owned();
+    Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(count)))
+}
+
+/// Adds `total` (`counted` or `bounded_count`) to every row of `page`, so that a page and its
+/// `totalCount` are one statement.
+pub fn add_total_column(page: &mut SelectStatement, total: Expr) {
+    page.expr_as(total, Alias::new(TOTAL_COLUMN));
+}
+
+/// `total` on its own (an empty page past a cursor has no row to carry it).
+pub async fn count_of(db: &impl ConnectionTrait, total: Expr) -> AppResult<i64> {
+    let statement = Query::select()
+        .expr_as(total, Alias::new(TOTAL_COLUMN))
+        .to_owned();
+    let row = db
+        .query_one_raw(db.get_database_backend().build(&statement))
+        .await?
+        .ok_or_else(|| AppError::internal("a count returned no row"))?;
+    Ok(row.try_get::<i64>("", TOTAL_COLUMN)?)
 }
 
 /// The total `add_total_column` put on the first row; for no rows it is 0 on a first page (the page
@@ -35,21 +70,16 @@ pub fn total_of(rows: &[QueryResult], after: Option<&str>) -> AppResult<Option<i
     }
 }
 
-/// Runs `page` and reads its rows as `E`; with `count`, also the list's total in the same
-/// statement (`None` when it must be counted separately, see `total_of`).
-pub async fn fetch_page<E: EntityTrait>(
+/// Runs `page` and reads its rows as `E`; with `counted`, also the total `add_total_column`
+/// added (`None` when it must be counted separately, see `total_of`).
+pub async fn fetch_rows<E: EntityTrait>(
     db: &impl ConnectionTrait,
-    page: Select<E>,
-    count: Option<Select<E>>,
+    page: &SelectStatement,
+    counted: bool,
     after: Option<&str>,
 ) -> AppResult<(Vec<E::Model>, Option<i64>)> {
-    let mut statement = page.into_query();
-    let counted = count.is_some();
-    if let Some(count) = count {
-        add_total_column(&mut statement, count);
-    }
     let rows = db
-        .query_all_raw(db.get_database_backend().build(&statement))
+        .query_all_raw(db.get_database_backend().build(page))
         .await?;
     let total = if counted {
         total_of(&rows, after)?

@@ -352,3 +352,293 @@ async fn a_leads_page_with_its_total_is_one_statement_whatever_its_size() {
     .await;
     assert_eq!(none["totalCount"], 0);
 }
+
+/// Every list counter of `list_counts` (summed over its slots) against `COUNT(*)` of its list.
+async fn assert_counters_match(app: &TestApp, step: &str) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = &app.db;
+    let backend = db.get_database_backend();
+    let rows = |sql: &str| {
+        let statement = Statement::from_string(backend, sql.to_owned());
+        async move {
+            let mut out = std::collections::BTreeMap::new();
+            for row in db.query_all_raw(statement).await.unwrap() {
+                let list: String = row.try_get("", "list").unwrap();
+                let n: i64 = row.try_get("", "n").unwrap();
+                if n != 0 {
+                    out.insert(list, n);
+                }
+            }
+            out
+        }
+    };
+    let counters =
+        rows("SELECT list, CAST(SUM(n) AS BIGINT) AS n FROM list_counts GROUP BY list").await;
+    let counted = rows(
+        "SELECT 'leads' AS list, COUNT(*) AS n FROM leads \
+         UNION ALL SELECT 'leads:source:' || source, COUNT(*) FROM leads GROUP BY source \
+         UNION ALL SELECT 'submissions', COUNT(*) FROM form_submissions \
+         UNION ALL SELECT 'submissions:campaign:' || campaign_id, COUNT(*) FROM form_submissions \
+             WHERE campaign_id IS NOT NULL GROUP BY campaign_id",
+    )
+    .await;
+    assert_eq!(counters, counted, "list counters after {step}");
+}
+
+#[tokio::test]
+async fn list_counters_stay_equal_to_count_after_every_write() {
+    use leadsync::{
+        events::EventBus,
+        linkedin::sandbox::{Sandbox, SandboxConfig},
+        service::{ingest, leads},
+    };
+    let app = TestApp::new().await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    assert_counters_match(&app, "migrating").await;
+
+    let sandbox = Sandbox::new(SandboxConfig {
+        seed: 12,
+        accounts: 1,
+        leads_per_account: 150,
+        ..Default::default()
+    });
+    let account = sandbox
+        .accounts()
+        .into_iter()
+        .find(|a| !a.forbidden)
+        .unwrap();
+    let forms = sandbox.forms(&account.id);
+    let responses = sandbox.responses(&account.id);
+    assert!(responses.len() > 60, "{} responses", responses.len());
+    let bus = EventBus::default();
+    for (k, batch) in responses.chunks(40).enumerate() {
+        ingest::ingest(
+            &app.db,
+            &bus,
+            ingest::IngestRequest {
+                forms: if k == 0 { forms.clone() } else { Vec::new() },
+                responses: batch.to_vec(),
+                profile_id: None,
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert_counters_match(&app, &format!("ingest batch {k}")).await;
+    }
+    // The same responses again: duplicates, nothing new.
+    ingest::ingest(
+        &app.db,
+        &bus,
+        ingest::IngestRequest {
+            forms: Vec::new(),
+            responses: responses[..30].to_vec(),
+            profile_id: None,
+            cursor: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_counters_match(&app, "a replayed batch").await;
+
+    let manual = create(
+        &app,
+        &sales,
+        json!({"email": "m@x.example", "source": "WEB"}),
+    )
+    .await;
+    assert_counters_match(&app, "createLead").await;
+    let manual_id: i64 = manual["id"].as_str().unwrap().parse().unwrap();
+    let mut active: entity::lead::ActiveModel =
+        leads::get_lead(&app.db, manual_id).await.unwrap().into();
+    active.source = Set("IMPORT".into());
+    active.update(&app.db).await.unwrap();
+    assert_counters_match(&app, "a lead's source changed").await;
+
+    let page = app
+        .op_ok(&sales, "FormSubmissions", json!({"first": 3}))
+        .await;
+    let lead_of = |k: usize| {
+        page["formSubmissions"]["edges"][k]["node"]["lead"]["id"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+    };
+    leads::delete_lead(&app.db, lead_of(0)).await.unwrap();
+    assert_counters_match(&app, "deleteLead").await;
+    leads::erase_lead(&app.db, lead_of(1), None).await.unwrap();
+    assert_counters_match(&app, "eraseLead").await;
+    let linkedin_id = page["formSubmissions"]["edges"][2]["node"]["linkedInId"]
+        .as_str()
+        .unwrap();
+    assert!(leads::erase_response(&app.db, linkedin_id).await.unwrap());
+    assert_counters_match(&app, "a response LinkedIn deleted").await;
+
+    // The totals the lists report are those counters.
+    let total = app.op_ok(&sales, "Leads", json!({"first": 1})).await["leads"]["totalCount"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(total, lead_count(&app).await);
+}
+
+async fn lead_count(app: &TestApp) -> i64 {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    entity::lead::Entity::find().count(&app.db).await.unwrap() as i64
+}
+
+#[tokio::test]
+async fn a_filtered_total_counts_up_to_its_limit_and_an_unfiltered_one_exactly() {
+    use leadsync::service::paging::COUNT_LIMIT;
+    use sea_orm::EntityTrait;
+    let app = TestApp::new().await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    let now = Utc::now();
+    let n = COUNT_LIMIT as usize + 5;
+    let rows = (0..n).map(|i| {
+        let email = format!("bulk{i}@x.example");
+        entity::lead::ActiveModel {
+            first_name: Set(Some(format!("Bulk{i}"))),
+            email_normalized: Set(Some(email.clone())),
+            email: Set(Some(email)),
+            custom_fields: Set(json!({})),
+            source: Set(if i % 2 == 0 { "MANUAL" } else { "WEB" }.into()),
+            submission_count: Set(0),
+            created_at: Set(now - chrono::Duration::seconds(i as i64)),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+    });
+    let rows: Vec<_> = rows.collect();
+    for chunk in rows.chunks(200) {
+        entity::lead::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&app.db)
+            .await
+            .unwrap();
+    }
+    let total = |filter: Value| {
+        let app = &app;
+        let sales = &sales;
+        async move {
+            app.op_ok(sales, "Leads", json!({"first": 2, "filter": filter}))
+                .await["leads"]["totalCount"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    // Counters: exact whatever the size.
+    assert_eq!(total(json!({})).await, n as i64);
+    assert_eq!(total(json!({"source": "WEB"})).await, (n / 2) as i64);
+    // Other filters: exact up to the limit, one more past it.
+    assert_eq!(
+        total(json!({"search": "bulk"})).await,
+        COUNT_LIMIT as i64 + 1
+    );
+    assert_eq!(
+        total(json!({"search": "bulk100"})).await,
+        6,
+        "bulk100, bulk1000..1004"
+    );
+    assert_eq!(
+        total(json!({"createdBefore": now + chrono::Duration::seconds(1)})).await,
+        COUNT_LIMIT as i64 + 1
+    );
+    assert_eq!(
+        total(json!({"createdAfter": now - chrono::Duration::seconds(9)})).await,
+        10
+    );
+    // Past a cursor an empty page still reports the same total.
+    let last = app
+        .op_ok(
+            &sales,
+            "Leads",
+            json!({"first": 1, "filter": {"search": "bulk"},
+                   "orderBy": {"field": "CREATED_AT", "direction": "ASC"}}),
+        )
+        .await;
+    assert_eq!(last["leads"]["totalCount"], COUNT_LIMIT as i64 + 1);
+}
+
+fn sortable(t: chrono::DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
+/// Pages of 3 through every order both ways give the order of one sorted list: values in the
+/// direction, ties by id in the direction, nulls (no email, no submission) last by id.
+#[tokio::test]
+async fn every_order_pages_without_gaps_or_repeats_with_nulls_last() {
+    let app = TestApp::new().await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    let base = Utc::now() - chrono::Duration::days(3);
+    let mut ids = Vec::new();
+    for i in 0..17 {
+        let input = if i % 4 == 3 {
+            json!({"firstName": format!("N{i}")})
+        } else {
+            // Repeated emails: ties broken by id.
+            json!({"email": format!("p{}@x.example", i % 5), "firstName": format!("N{i}")})
+        };
+        let lead = create(&app, &sales, input).await;
+        let id: i64 = lead["id"].as_str().unwrap().parse().unwrap();
+        let mut active: entity::lead::ActiveModel = leadsync::service::leads::get_lead(&app.db, id)
+            .await
+            .unwrap()
+            .into();
+        // Every third lead has no submission; the others share three instants (ties).
+        active.latest_submission_at =
+            Set((i % 3 != 0)
+                .then(|| base + chrono::Duration::hours((i % 3) as i64 + (i % 2) as i64)));
+        active.update(&app.db).await.unwrap();
+        ids.push(id);
+    }
+    let leads: Vec<entity::lead::Model> = {
+        use sea_orm::EntityTrait;
+        entity::lead::Entity::find().all(&app.db).await.unwrap()
+    };
+    for field in ["CREATED_AT", "UPDATED_AT", "LATEST_SUBMISSION_AT", "EMAIL"] {
+        for descending in [false, true] {
+            let key = |m: &entity::lead::Model| -> Option<String> {
+                match field {
+                    "CREATED_AT" => Some(sortable(m.created_at)),
+                    "UPDATED_AT" => Some(sortable(m.updated_at)),
+                    "LATEST_SUBMISSION_AT" => m.latest_submission_at.map(sortable),
+                    _ => m.email_normalized.clone(),
+                }
+            };
+            let mut expected = leads.clone();
+            expected.sort_by(|a, b| {
+                let order = match (key(a), key(b)) {
+                    (Some(x), Some(y)) => x.cmp(&y).then(a.id.cmp(&b.id)),
+                    (Some(_), None) => return std::cmp::Ordering::Less,
+                    (None, Some(_)) => return std::cmp::Ordering::Greater,
+                    (None, None) => a.id.cmp(&b.id),
+                };
+                if descending { order.reverse() } else { order }
+            });
+            let expected: Vec<String> = expected.iter().map(|m| m.id.to_string()).collect();
+            let order =
+                json!({"field": field, "direction": if descending { "DESC" } else { "ASC" }});
+            let mut after: Option<String> = None;
+            let mut seen = Vec::new();
+            loop {
+                let data = app
+                    .op_ok(
+                        &sales,
+                        "Leads",
+                        json!({"first": 3, "after": after, "orderBy": order}),
+                    )
+                    .await;
+                let conn = &data["leads"];
+                assert_eq!(conn["totalCount"], 17);
+                for edge in conn["edges"].as_array().unwrap() {
+                    seen.push(edge["node"]["id"].as_str().unwrap().to_owned());
+                }
+                if !conn["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                    break;
+                }
+                after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+            }
+            assert_eq!(seen, expected, "{field} descending={descending}");
+        }
+    }
+}
