@@ -316,7 +316,9 @@ fn filtered(filter: &LeadFilter, backend: DatabaseBackend) -> AppResult<Select<l
                     Expr::col((form_submission::Entity, form_submission::Column::LeadId))
                         .equals((lead::Entity, lead::Column::Id)),
                 )
-                .and_where(Expr::col((form_submission::Entity, column)).eq(id))
+                // `+column`: the probe goes by the lead's submissions, not by every
+                // submission of the campaign (which SQLite picks otherwise, once per lead).
+                .and_where(Expr::cust(format!("+form_submissions.{}", column.as_str())).eq(id))
                 .to_owned(),
         )
     };
