@@ -1,24 +1,17 @@
 //! Hostile-input limits that async-graphql does not count itself: aliases and directives over the
-//! whole document, refused right after parsing, before validation or execution.
-
-use std::sync::Arc;
+//! whole document, refused right after parsing, before validation or execution. Checked by the
+//! executor every transport uses (`http::CodedSchema`), not by a schema extension: with any
+//! extension installed, async-graphql looks up and wraps every field it resolves.
 
 use async_graphql::{
-    ServerError, ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    Request, ServerError,
+    parser::types::{Selection, SelectionSet},
 };
 
 #[derive(Clone, Copy, Debug)]
 pub struct DocumentLimits {
     pub max_aliases: usize,
     pub max_directives: usize,
-}
-
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
 }
 
 #[derive(Default)]
@@ -46,20 +39,16 @@ fn count(set: &SelectionSet, counts: &mut Counts) {
     }
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for DocumentLimits {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
+impl DocumentLimits {
+    /// Why the request's document is refused, if it is. Parses the document once, for
+    /// async-graphql too: the parsed document stays on the request, so execution does not parse
+    /// it again. A document that does not parse is left for execution to answer.
+    pub fn refuse(&self, request: &mut Request) -> Option<ServerError> {
         // Every directive starts with '@': a document with far too many is refused before the
         // parser spends time on it (an '@' inside a string literal only makes this stricter).
-        let at_signs = query.bytes().filter(|b| *b == b'@').count();
+        let at_signs = request.query.bytes().filter(|b| *b == b'@').count();
         if at_signs > self.max_directives * 4 {
-            return Err(ServerError::new(
+            return Some(ServerError::new(
                 format!(
                     "the document has {at_signs} directives; at most {} are allowed",
                     self.max_directives
@@ -67,7 +56,7 @@ impl Extension for DocumentLimits {
                 None,
             ));
         }
-        let document = next.run(ctx, query, variables).await?;
+        let document = request.parsed_query().ok()?;
         let mut counts = Counts::default();
         for (_, operation) in document.operations.iter() {
             counts.directives += operation.node.directives.len();
@@ -78,7 +67,7 @@ impl Extension for DocumentLimits {
             count(&fragment.node.selection_set.node, &mut counts);
         }
         if counts.aliases > self.max_aliases {
-            return Err(ServerError::new(
+            return Some(ServerError::new(
                 format!(
                     "the document has {} aliases; at most {} are allowed",
                     counts.aliases, self.max_aliases
@@ -87,7 +76,7 @@ impl Extension for DocumentLimits {
             ));
         }
         if counts.directives > self.max_directives {
-            return Err(ServerError::new(
+            return Some(ServerError::new(
                 format!(
                     "the document has {} directives; at most {} are allowed",
                     counts.directives, self.max_directives
@@ -95,6 +84,6 @@ impl Extension for DocumentLimits {
                 None,
             ));
         }
-        Ok(document)
+        None
     }
 }

@@ -61,6 +61,10 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 2_000;
 pub const MAX_ALIASES: usize = 50;
 pub const MAX_DIRECTIVES: usize = 50;
+pub const DOCUMENT_LIMITS: limits::DocumentLimits = limits::DocumentLimits {
+    max_aliases: MAX_ALIASES,
+    max_directives: MAX_DIRECTIVES,
+};
 
 pub fn build_schema(
     db: DatabaseConnection,
@@ -71,12 +75,10 @@ pub fn build_schema(
     let mut builder = builder()
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .limit_directives(MAX_DIRECTIVES)
-        .extension(limits::DocumentLimits {
-            max_aliases: MAX_ALIASES,
-            max_directives: MAX_DIRECTIVES,
-        })
-        .extension(async_graphql::extensions::Tracing);
+        .limit_directives(MAX_DIRECTIVES);
+    // No schema extensions (async-graphql's Tracing, a span per object field, was most of a
+    // page's CPU): the document limits are checked by the executor (`http::CodedSchema`), and
+    // requests are traced per HTTP request and per operation.
     if config.environment == crate::config::Environment::Production && !config.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

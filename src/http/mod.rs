@@ -480,7 +480,14 @@ async fn execute(
         }
         request = request.data(viewer);
     }
-    let response = CodedSchema(state.schema.clone()).execute(request).await;
+    let response = {
+        use tracing::Instrument;
+        let span = tracing::info_span!("graphql", operation = %operation);
+        CodedSchema(state.schema.clone())
+            .execute(request)
+            .instrument(span)
+            .await
+    };
     let outcome = if response.errors.is_empty() {
         "ok"
     } else {
@@ -539,9 +546,19 @@ fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response 
     response
 }
 
+/// A request refused before execution: NUL characters, or too many aliases or directives.
+fn refuse(request: &mut async_graphql::Request) -> Option<async_graphql::Response> {
+    if let Some(refused) = refuse_nul(request) {
+        return Some(refused);
+    }
+    crate::graphql::DOCUMENT_LIMITS
+        .refuse(request)
+        .map(|error| with_codes(async_graphql::Response::from_errors(vec![error])))
+}
+
 impl Executor for CodedSchema {
     async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
-        if let Some(refused) = refuse_nul(&mut request) {
+        if let Some(refused) = refuse(&mut request) {
             return refused;
         }
         with_codes(self.0.execute(request).await)
@@ -553,7 +570,7 @@ impl Executor for CodedSchema {
         session_data: Option<std::sync::Arc<Data>>,
     ) -> futures::stream::BoxStream<'static, async_graphql::Response> {
         use futures::StreamExt;
-        if let Some(refused) = refuse_nul(&mut request) {
+        if let Some(refused) = refuse(&mut request) {
             return futures::stream::once(async move { refused }).boxed();
         }
         Executor::execute_stream(&self.0, request, session_data)
