@@ -17,6 +17,12 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+// A page of GraphQL is thousands of small allocations (values, names, rows): glibc's malloc was
+// about a fifth of the server's CPU per request (perf, docs/benchmarks.md). Declared in the
+// library so that the binary, the tests and the benchmark's server all run on it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub use config::Config;
 pub use graphql::AppSchema;
 
