@@ -1344,7 +1344,7 @@ async fn every_list_pages_through_after_in_every_order_without_gaps_or_repeats()
                             schema,
                             &root,
                             &base,
-                            &[field.clone()],
+                            std::slice::from_ref(&field),
                             &label,
                             first,
                         )
