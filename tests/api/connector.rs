@@ -909,17 +909,22 @@ async fn shutdown_lets_running_syncs_finish_and_starts_none() {
     assert_eq!(error_code(&refused).as_deref(), Some("CONFLICT"));
 }
 
-#[tokio::test]
-async fn every_synced_campaign_gets_its_journey_before_any_lead_arrives() {
-    // No leads at all: the campaigns (active, paused, completed) still sync, each with a journey.
-    let env = env_with(
+/// A LinkedIn whose campaigns have no leads yet.
+async fn lead_less_env() -> Env {
+    env_with(
         SandboxConfig {
             leads_per_account: 0,
             ..Default::default()
         },
         |_| {},
     )
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn every_synced_campaign_gets_its_journey_before_any_lead_arrives() {
+    // No leads at all: the campaigns (active, paused, completed) still sync, each with a journey.
+    let env = lead_less_env().await;
     authorized_profile(&env).await;
     let campaigns = entity::linkedin_campaign::Entity::find()
         .all(&env.app.db)
@@ -970,14 +975,7 @@ async fn every_synced_campaign_gets_its_journey_before_any_lead_arrives() {
 
 #[tokio::test]
 async fn campaigns_sync_without_journeys_when_the_configuration_turns_them_off() {
-    let env = env_with(
-        SandboxConfig {
-            leads_per_account: 0,
-            ..Default::default()
-        },
-        |_| {},
-    )
-    .await;
+    let env = lead_less_env().await;
     let admin = env.app.admin().await;
     env.app
         .op_ok(

@@ -888,6 +888,20 @@ struct World {
     pools: Pools,
 }
 
+impl World {
+    /// Fresh argument values over this world's ids, and a walker with no failures yet.
+    fn walk(&self) -> (Values<'_>, Walker<'_>) {
+        let walker = Walker {
+            app: &self.env.app,
+            token: self.token.clone(),
+            schema: &self.schema,
+            sent: 0,
+            failures: vec![],
+        };
+        (Values::new(&self.schema, &self.pools), walker)
+    }
+}
+
 /// A sandbox sync plus manual leads of every source (some without email or submissions), an
 /// erased lead, a deleted lead and a second strategy; a token holding every role.
 async fn world() -> World {
@@ -1073,14 +1087,7 @@ async fn collect_pools(app: &TestApp, token: &str, schema: &Schema) -> Pools {
 async fn every_generated_selection_of_every_query_answers_in_the_shape_asked() {
     let world = world().await;
     let schema = &world.schema;
-    let mut values = Values::new(schema, &world.pools);
-    let mut walker = Walker {
-        app: &world.env.app,
-        token: world.token.clone(),
-        schema,
-        sent: 0,
-        failures: vec![],
-    };
+    let (mut values, mut walker) = world.walk();
     let roots: Vec<FieldDef> = schema.ty(&schema.query).fields.clone();
     for root in &roots {
         let base = mandatory_args(&mut values, root);
@@ -1293,14 +1300,7 @@ async fn page_through(
 async fn every_list_pages_through_after_in_every_order_without_gaps_or_repeats() {
     let world = world().await;
     let schema = &world.schema;
-    let mut values = Values::new(schema, &world.pools);
-    let mut walker = Walker {
-        app: &world.env.app,
-        token: world.token.clone(),
-        schema,
-        sent: 0,
-        failures: vec![],
-    };
+    let (mut values, mut walker) = world.walk();
     let mut lists = 0;
     for root in schema.ty(&schema.query).fields.clone() {
         let base = mandatory_args(&mut values, &root);
@@ -1391,14 +1391,7 @@ fn mutation_rank(name: &str) -> usize {
 async fn every_mutation_answers_generated_valid_input_in_the_shape_asked() {
     let world = world().await;
     let schema = &world.schema;
-    let mut values = Values::new(schema, &world.pools);
-    let mut walker = Walker {
-        app: &world.env.app,
-        token: world.token.clone(),
-        schema,
-        sent: 0,
-        failures: vec![],
-    };
+    let (mut values, mut walker) = world.walk();
     let mut mutations: Vec<FieldDef> = schema
         .ty(&schema.mutation)
         .fields
