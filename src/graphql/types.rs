@@ -349,12 +349,8 @@ impl Lead {
         all.sort_by(|a, b| b.submitted_at.cmp(&a.submitted_at).then(b.id.cmp(&a.id)));
         let total = all.len() as i64;
         if let Some(after) = after.as_deref() {
-            let (at, id) = crate::service::paging::decode_cursor(after)?;
-            let at = at
-                .as_deref()
-                .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
-                .ok_or_else(|| AppError::bad_input("after is not a cursor of this list"))?;
-            all.retain(|s| (s.submitted_at, s.id) < (at.to_utc(), id));
+            let cursor = crate::service::paging::decode_time_cursor(after)?;
+            all.retain(|s| (s.submitted_at, s.id) < cursor);
         }
         let page = crate::service::paging::into_page(all, first, after.as_deref(), |s| {
             encode_cursor(Some(s.submitted_at.to_rfc3339()), s.id)

@@ -21,8 +21,8 @@ use crate::{
     service::{
         batch,
         paging::{
-            COUNT_LIMIT, Page, add_total_column, bounded_count, count_of, counted, decode_cursor,
-            encode_cursor, into_page, total_of,
+            COUNT_LIMIT, Page, add_total_column, bounded_count, count_of, counted,
+            decode_time_cursor, encode_cursor, into_page, total_of,
         },
     },
 };
@@ -270,12 +270,7 @@ pub async fn list_submissions(
     use form_submission::Column as C;
     let mut query = filtered_submissions(filter);
     if let Some(after) = after {
-        let (value, id) = decode_cursor(after)?;
-        let at = value
-            .as_deref()
-            .and_then(|v| DateTime::parse_from_rfc3339(v).ok())
-            .ok_or_else(|| AppError::bad_input("after is not a cursor of this list"))?
-            .with_timezone(&Utc);
+        let (at, id) = decode_time_cursor(after)?;
         // A row-value comparison: a range of the (submitted_at, id) index.
         query = query.filter(
             Expr::tuple([

@@ -133,6 +133,16 @@ pub fn decode_cursor(text: &str) -> AppResult<(Option<String>, i64)> {
     Ok((cursor.v, cursor.id))
 }
 
+/// A cursor of a list keyed on (a time, id): submissions, newest first.
+pub fn decode_time_cursor(text: &str) -> AppResult<(chrono::DateTime<chrono::Utc>, i64)> {
+    let (value, id) = decode_cursor(text)?;
+    let at = value
+        .as_deref()
+        .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+        .ok_or_else(|| AppError::bad_input("after is not a cursor of this list"))?;
+    Ok((at.to_utc(), id))
+}
+
 /// Splits `first + 1` fetched rows into a page.
 pub fn into_page<T>(
     rows: Vec<T>,
