@@ -1873,21 +1873,20 @@ async fn bench_fanout(
 
 // ---------------------------------------------------------------------------- 5. aggregates
 
-async fn seed_submissions(
+/// One account (`{prefix}0001`) and 20 campaigns made by ingest's own placeholders: the account's
+/// row id and the campaigns' row ids, in order.
+async fn placeholder_campaigns(
     db: &DatabaseConnection,
-    n: usize,
-    from: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let now = Utc::now();
-    // The pipeline's own placeholders: one account and 20 campaigns.
-    let accounts = ingest::ensure_accounts(db, HashSet::from(["880001".to_owned()]))
+    prefix: &str,
+) -> anyhow::Result<(i64, Vec<i64>)> {
+    let account_id = format!("{prefix}0001");
+    let accounts = ingest::ensure_accounts(db, HashSet::from([account_id.clone()]))
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let account = accounts["880001"];
     let mut campaigns: Vec<i64> = ingest::ensure_campaigns(
         db,
         (0..20)
-            .map(|c| (format!("88{c:04}"), Some("880001".to_owned())))
+            .map(|c| (format!("{prefix}{c:04}"), Some(account_id.clone())))
             .collect(),
         &accounts,
     )
@@ -1896,6 +1895,17 @@ async fn seed_submissions(
     .into_values()
     .collect();
     campaigns.sort();
+    Ok((accounts[&account_id], campaigns))
+}
+
+async fn seed_submissions(
+    db: &DatabaseConnection,
+    n: usize,
+    from: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    // The pipeline's own placeholders: one account and 20 campaigns.
+    let (account, campaigns) = placeholder_campaigns(db, "88").await?;
     let statuses = [
         "NEW_LEAD_CREATED",
         "UPDATED_EXISTING_LEAD",
@@ -2167,22 +2177,7 @@ async fn seed_scale(
         .map(|f| f.id)
         .collect();
     forms.sort();
-    let accounts = ingest::ensure_accounts(db, HashSet::from(["870001".to_owned()]))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let mut campaigns: Vec<i64> = ingest::ensure_campaigns(
-        db,
-        (0..20)
-            .map(|c| (format!("87{c:04}"), Some("870001".to_owned())))
-            .collect(),
-        &accounts,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e:?}"))?
-    .into_values()
-    .collect();
-    campaigns.sort();
-    let account = accounts["870001"];
+    let (account, campaigns) = placeholder_campaigns(db, "87").await?;
     let two_years = 730 * 24 * 3600_i64;
     let year = two_years / 2;
     let created = |i: usize| {
