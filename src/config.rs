@@ -190,14 +190,15 @@ pub struct LinkedInConfig {
         global = true
     )]
     pub linkedin_api_url: String,
-    /// The `LinkedIn-Version` header (YYYYMM).
+    /// The `LinkedIn-Version` header (YYYYMM). LinkedIn supports a version about 12 months: the
+    /// default is one it supports at release (see `linkedin::version`).
     #[arg(
         long,
         env = "LINKEDIN_API_VERSION",
-        default_value = "202405",
+        default_value_t = crate::linkedin::version::DEFAULT,
         global = true
     )]
-    pub linkedin_api_version: String,
+    pub linkedin_api_version: crate::linkedin::version::ApiVersion,
     /// Attempts per LinkedIn call before a sync run fails (429, 5xx, timeouts are retried).
     #[arg(
         long,
@@ -246,7 +247,7 @@ impl Config {
                 linkedin_auth_url: "https://www.linkedin.com/oauth/v2/authorization".into(),
                 linkedin_token_url: "https://www.linkedin.com/oauth/v2/accessToken".into(),
                 linkedin_api_url: "https://api.linkedin.com/rest".into(),
-                linkedin_api_version: "202405".into(),
+                linkedin_api_version: crate::linkedin::version::DEFAULT,
                 linkedin_max_attempts: 6,
                 linkedin_retry_base_ms: 500,
                 linkedin_timeout_secs: 30,
@@ -270,7 +271,7 @@ impl Config {
             auth_url: l.linkedin_auth_url.clone(),
             token_url: l.linkedin_token_url.clone(),
             api_url: l.linkedin_api_url.clone(),
-            api_version: l.linkedin_api_version.clone(),
+            api_version: l.linkedin_api_version,
             redirect_uri: format!("{}/oauth/linkedin/callback", self.public_url()),
         };
         let retry = RetryPolicy {

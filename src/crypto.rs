@@ -9,6 +9,15 @@ use chacha20poly1305::{
 
 use crate::error::AppError;
 
+/// hex(HMAC-SHA256(key = secret, message)): LinkedIn's webhook challenge answers and signatures.
+pub fn hmac_hex(secret: &str, message: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(message);
+    hex::encode(mac.finalize().into_bytes())
+}
+
 #[derive(Clone)]
 pub struct TokenCipher {
     cipher: ChaCha20Poly1305,

@@ -47,6 +47,10 @@ enum Command {
         #[arg(long)]
         profile: i64,
     },
+    /// Check this deployment against its LinkedIn app and say what is wrong: credentials, public
+    /// URL, callback and webhook, redirect URL, API version, secret key, database, each profile's
+    /// token. Changes nothing; exits 1 when a check fails.
+    Doctor,
     /// Run the LinkedIn sandbox (a local LinkedIn: OAuth and Lead Sync API with seeded data) on
     /// `--listen`, e.g. `leadsync sandbox --listen 127.0.0.1:9090`.
     Sandbox {
@@ -135,6 +139,18 @@ async fn main() -> anyhow::Result<()> {
             .await?
         }
         Command::Sync { profile } => sync(config, profile).await?,
+        Command::Doctor => {
+            // Not migrated here: an unmigrated database is one of the findings.
+            let (db, db_error) = match leadsync::db::connect(&config.database_url).await {
+                Ok(db) => (Some(db), None),
+                Err(e) => (None, Some(e.to_string())),
+            };
+            let checks = leadsync::service::doctor::run(&config, db.as_ref(), db_error).await;
+            print!("{}", leadsync::service::doctor::render(&checks));
+            if leadsync::service::doctor::failed(&checks) {
+                std::process::exit(1);
+            }
+        }
         Command::Sandbox { seed } => {
             let sandbox = leadsync::linkedin::sandbox::Sandbox::new(
                 leadsync::linkedin::sandbox::SandboxConfig {
@@ -162,6 +178,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let public_url = config.public_url();
     let state = AppState::start(config).await?;
     if state.connector.is_configured() {
+        let version = state.config.linkedin.linkedin_api_version;
+        let today = chrono::Utc::now().date_naive();
+        let sunset = version.sunset(leadsync::linkedin::version::SUPPORT_MONTHS);
+        tracing::info!(%version, %sunset, "LinkedIn API version (expected sunset)");
+        if let Some(warning) = leadsync::linkedin::version::warning(version, today) {
+            tracing::warn!("{warning}");
+        }
         state.connector.spawn_scheduler();
     } else {
         tracing::warn!(

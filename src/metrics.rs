@@ -178,6 +178,33 @@ pub fn render() -> String {
     out
 }
 
+/// The configured LinkedIn API version and its expected sunset, for alerts ahead of it.
+pub fn render_api_version(
+    version: crate::linkedin::version::ApiVersion,
+    today: chrono::NaiveDate,
+) -> String {
+    use crate::linkedin::version::SUPPORT_MONTHS;
+    let sunset = version.sunset(SUPPORT_MONTHS);
+    let at = sunset
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+        .timestamp();
+    let standing = version.standing(today).as_str();
+    format!(
+        "# HELP leadsync_linkedin_api_version_info The LinkedIn-Version sent, and where it stands (ACTIVE, SUNSET_SOON, RETIRED, UNKNOWN).\n\
+         # TYPE leadsync_linkedin_api_version_info gauge\n\
+         leadsync_linkedin_api_version_info{{version=\"{version}\",standing=\"{standing}\"}} 1\n\
+         # HELP leadsync_linkedin_api_version_sunset_timestamp_seconds The version's expected sunset (LinkedIn answers 426 from then).\n\
+         # TYPE leadsync_linkedin_api_version_sunset_timestamp_seconds gauge\n\
+         leadsync_linkedin_api_version_sunset_timestamp_seconds{{version=\"{version}\"}} {at}\n\
+         # HELP leadsync_linkedin_api_version_days_to_sunset Days from today (UTC) to the version's expected sunset.\n\
+         # TYPE leadsync_linkedin_api_version_days_to_sunset gauge\n\
+         leadsync_linkedin_api_version_days_to_sunset{{version=\"{version}\"}} {}\n",
+        (sunset - today).num_days()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,9 @@ pub struct SyncStatus {
     pub leads_updated: i64,
     /// Submissions whose processing failed.
     pub failed_submissions: i64,
+    /// What to act on before LinkedIn stops answering: the API version within 60 days of its
+    /// sunset, profiles to authorize again within 14 days (or already expired).
+    pub warnings: Vec<String>,
 }
 
 #[derive(SimpleObject)]
@@ -97,6 +100,7 @@ impl InsightQuery {
             leads_created: s.leads_created,
             leads_updated: s.leads_updated,
             failed_submissions: s.failed_submissions,
+            warnings: crate::service::health::warnings(&state(ctx).db, &state(ctx).config).await?,
         })
     }
 

@@ -172,6 +172,19 @@ impl MatchingQuery {
             .collect())
     }
 
+    /// `leadsync doctor`: this deployment checked against its LinkedIn app (credentials, public
+    /// URL, callback and webhook reachability, redirect URL, API version, secret key, database,
+    /// each profile's token). Harmless: nothing is written, no token refreshed.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn doctor(&self, ctx: &Context<'_>) -> Vec<DoctorCheck> {
+        let s = state(ctx);
+        crate::service::doctor::run(&s.config, Some(&s.db), None)
+            .await
+            .into_iter()
+            .map(DoctorCheck::from)
+            .collect()
+    }
+
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn integration_configuration(
         &self,

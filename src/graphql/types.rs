@@ -798,6 +798,21 @@ impl LinkedInUserProfile {
     async fn refresh_token_expires_at(&self) -> Option<DateTime<Utc>> {
         self.0.refresh_token_expires_at
     }
+    /// When the member must authorize again: the access token's end when LinkedIn gives this app
+    /// no refresh token (60 days), else the refresh token's (365 days from the first consent).
+    /// Null while not authorized.
+    async fn reauthorize_by(&self) -> Option<DateTime<Utc>> {
+        crate::service::health::reauthorization(&self.0).map(|r| r.by)
+    }
+    /// Whether LinkedIn gave this app a refresh token (programmatic refresh).
+    async fn has_refresh_token(&self) -> bool {
+        self.0.refresh_token_enc.is_some()
+    }
+    /// Set within 14 days of `reauthorizeBy`, or once the authorization has ended: what to do
+    /// (`authorizeLinkedInUserProfile` gives the LinkedIn URL).
+    async fn reauthorization_warning(&self) -> Option<String> {
+        crate::service::health::profile_warning(&self.0, Utc::now())
+    }
     async fn last_sync_at(&self) -> Option<DateTime<Utc>> {
         self.0.last_sync_at
     }
@@ -932,6 +947,124 @@ impl IntegrationConfiguration {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+    /// The LinkedIn API version this deployment sends, and where it stands in LinkedIn's year of
+    /// support (set by `LINKEDIN_API_VERSION`, not here).
+    async fn linked_in_api_version(&self, ctx: &Context<'_>) -> LinkedInApiVersion {
+        LinkedInApiVersion::of(&crate::graphql::state(ctx).config)
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::service::doctor::CheckStatus")]
+pub enum DoctorCheckStatus {
+    Ok,
+    /// Works today, needs attention.
+    Warn,
+    /// Broken until fixed.
+    Fail,
+    /// Not checked: something it depends on is missing.
+    Skipped,
+}
+
+/// One `leadsync doctor` finding.
+#[derive(SimpleObject)]
+pub struct DoctorCheck {
+    /// Stable, for scripts: `linkedin.credentials`, `public_url.webhook`, `profile.3`, ...
+    pub name: String,
+    pub status: DoctorCheckStatus,
+    /// What was found.
+    pub detail: String,
+    /// What to do about it; empty when nothing.
+    pub fix: String,
+}
+
+impl From<crate::service::doctor::Check> for DoctorCheck {
+    fn from(c: crate::service::doctor::Check) -> Self {
+        Self {
+            name: c.name,
+            status: c.status.into(),
+            detail: c.detail,
+            fix: c.fix,
+        }
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersionStanding {
+    /// Supported, more than 60 days from its sunset.
+    Active,
+    /// Supported, with its sunset within 60 days: move to a newer version.
+    SunsetSoon,
+    /// Past its sunset: LinkedIn answers 426 to every call.
+    Retired,
+    /// Not a version LinkedIn has published (yet, or ever).
+    Unknown,
+}
+
+pub struct LinkedInApiVersion {
+    version: crate::linkedin::version::ApiVersion,
+    today: chrono::NaiveDate,
+}
+
+impl LinkedInApiVersion {
+    pub fn of(config: &crate::config::Config) -> Self {
+        Self {
+            version: config.linkedin.linkedin_api_version,
+            today: Utc::now().date_naive(),
+        }
+    }
+}
+
+#[Object]
+impl LinkedInApiVersion {
+    /// The `LinkedIn-Version` header, YYYYMM.
+    async fn version(&self) -> String {
+        self.version.to_string()
+    }
+    /// Whether this is the release's default (checked against LinkedIn on `defaultCheckedOn`).
+    async fn is_default(&self) -> bool {
+        self.version == crate::linkedin::version::DEFAULT
+    }
+    /// When the release's default version was last checked against LinkedIn's migration guides.
+    async fn default_checked_on(&self) -> chrono::NaiveDate {
+        crate::linkedin::version::DEFAULT_CHECKED_ON
+            .parse()
+            .expect("a valid date")
+    }
+    /// LinkedIn's published sunset, or the policy's expectation (about a year after its month).
+    async fn expected_sunset(&self) -> chrono::NaiveDate {
+        self.version
+            .sunset(crate::linkedin::version::SUPPORT_MONTHS)
+    }
+    /// Days from today (UTC) to the expected sunset; negative once past it.
+    async fn days_to_sunset(&self) -> i64 {
+        (self
+            .version
+            .sunset(crate::linkedin::version::SUPPORT_MONTHS)
+            - self.today)
+            .num_days()
+    }
+    async fn standing(&self) -> ApiVersionStanding {
+        use crate::linkedin::version::Standing;
+        match self.version.standing(self.today) {
+            Standing::Active => ApiVersionStanding::Active,
+            Standing::SunsetSoon => ApiVersionStanding::SunsetSoon,
+            Standing::Retired => ApiVersionStanding::Retired,
+            Standing::Unknown => ApiVersionStanding::Unknown,
+        }
+    }
+    /// What an operator should do, from 60 days before the sunset; null while all is well.
+    async fn warning(&self) -> Option<String> {
+        crate::linkedin::version::warning(self.version, self.today)
+    }
+    /// Newer versions LinkedIn's policy has active today, newest first.
+    async fn newer_versions(&self) -> Vec<String> {
+        self.version
+            .newer_active(self.today)
+            .into_iter()
+            .map(|v| v.to_string())
+            .collect()
     }
 }
 

@@ -7,10 +7,8 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{Html, IntoResponse, Response},
 };
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::{AppState, service::webhooks};
@@ -77,12 +75,6 @@ pub struct ChallengeParams {
     challenge_code: String,
 }
 
-fn hmac_hex(secret: &str, message: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(message);
-    hex::encode(mac.finalize().into_bytes())
-}
-
 /// LinkedIn validates the webhook URL: answer hex(HMAC-SHA256(client secret, challengeCode)).
 pub async fn webhook_challenge(
     State(state): State<AppState>,
@@ -97,7 +89,7 @@ pub async fn webhook_challenge(
     };
     Json(json!({
         "challengeCode": params.challenge_code,
-        "challengeResponse": hmac_hex(secret, params.challenge_code.as_bytes()),
+        "challengeResponse": crate::crypto::hmac_hex(secret, params.challenge_code.as_bytes()),
     }))
     .into_response()
 }
@@ -112,9 +104,12 @@ pub fn signature_valid(secret: &str, body: &[u8], header: &str) -> bool {
         .to_ascii_lowercase();
     let mut prefixed = b"hmacsha256=".to_vec();
     prefixed.extend_from_slice(body);
-    [hmac_hex(secret, &prefixed), hmac_hex(secret, body)]
-        .iter()
-        .any(|expected| bool::from(expected.as_bytes().ct_eq(given.as_bytes())))
+    [
+        crate::crypto::hmac_hex(secret, &prefixed),
+        crate::crypto::hmac_hex(secret, body),
+    ]
+    .iter()
+    .any(|expected| bool::from(expected.as_bytes().ct_eq(given.as_bytes())))
 }
 
 /// The largest notification accepted.
@@ -166,14 +161,26 @@ mod tests {
         let body = br#"{"leadAction":"CREATED"}"#;
         let mut prefixed = b"hmacsha256=".to_vec();
         prefixed.extend_from_slice(body);
-        assert!(signature_valid("s", body, &hmac_hex("s", &prefixed)));
-        assert!(signature_valid("s", body, &hmac_hex("s", body)));
         assert!(signature_valid(
             "s",
             body,
-            &format!("hmacsha256={}", hmac_hex("s", body))
+            &crate::crypto::hmac_hex("s", &prefixed)
         ));
-        assert!(!signature_valid("s", body, &hmac_hex("other", body)));
+        assert!(signature_valid(
+            "s",
+            body,
+            &crate::crypto::hmac_hex("s", body)
+        ));
+        assert!(signature_valid(
+            "s",
+            body,
+            &format!("hmacsha256={}", crate::crypto::hmac_hex("s", body))
+        ));
+        assert!(!signature_valid(
+            "s",
+            body,
+            &crate::crypto::hmac_hex("other", body)
+        ));
         assert!(!signature_valid("s", body, ""));
     }
 }

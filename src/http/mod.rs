@@ -36,14 +36,17 @@ pub const MAX_BODY_BYTES: usize = 1536 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state.config);
+    let version = state.config.linkedin.linkedin_api_version;
     Router::new()
         .route(
             "/metrics",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-                    crate::metrics::render(),
-                )
+            get(move || async move {
+                let mut text = crate::metrics::render();
+                text.push_str(&crate::metrics::render_api_version(
+                    version,
+                    chrono::Utc::now().date_naive(),
+                ));
+                ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
             }),
         )
         .route("/", get(dashboard::index))

@@ -178,7 +178,7 @@ pub struct LinkedInSettings {
     pub auth_url: String,
     pub token_url: String,
     pub api_url: String,
-    pub api_version: String,
+    pub api_version: crate::linkedin::version::ApiVersion,
     /// `{LEADSYNC_PUBLIC_URL}/oauth/linkedin/callback`, registered with the LinkedIn app.
     pub redirect_uri: String,
 }
@@ -308,7 +308,7 @@ impl LinkedInClient {
             };
             request = request
                 .bearer_auth(token)
-                .header("LinkedIn-Version", &self.settings.api_version)
+                .header("LinkedIn-Version", self.settings.api_version.to_string())
                 .header("X-Restli-Protocol-Version", "2.0.0");
             if let Some(body) = body {
                 request = request.json(body);

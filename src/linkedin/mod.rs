@@ -4,3 +4,4 @@ pub mod client;
 pub mod model;
 pub mod restli;
 pub mod sandbox;
+pub mod version;

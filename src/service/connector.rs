@@ -70,7 +70,7 @@ struct Inner {
     /// Where LinkedIn's lead notifications should go, when webhooks are on.
     webhook_url: Option<String>,
     client_secret: String,
-    api_version: String,
+    api_version: crate::linkedin::version::ApiVersion,
     /// Profiles with a run in progress in this instance.
     running: Mutex<HashSet<i64>>,
     /// Set on shutdown: no new runs start.
@@ -147,13 +147,8 @@ impl Connector {
         let (client_secret, api_version) = options
             .client
             .as_ref()
-            .map(|c| {
-                (
-                    c.settings().client_secret.clone(),
-                    c.settings().api_version.clone(),
-                )
-            })
-            .unwrap_or_default();
+            .map(|c| (c.settings().client_secret.clone(), c.settings().api_version))
+            .unwrap_or((String::new(), crate::linkedin::version::DEFAULT));
         Self {
             inner: Arc::new(Inner {
                 db,
@@ -654,10 +649,13 @@ impl Connector {
 
     fn api_fail(&self, e: ApiError) -> SyncFail {
         match e {
-            ApiError::VersionInactive(m) => SyncFail::Failed(format!(
-                "LinkedIn answered 426 ({m}): LINKEDIN_API_VERSION={} is not an active LinkedIn API version; set LINKEDIN_API_VERSION to a current one (YYYYMM)",
-                self.inner.api_version
-            )),
+            ApiError::VersionInactive(m) => {
+                SyncFail::Failed(crate::linkedin::version::inactive_message(
+                    self.inner.api_version,
+                    &m,
+                    Utc::now().date_naive(),
+                ))
+            }
             other => SyncFail::Failed(other.to_string()),
         }
     }

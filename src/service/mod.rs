@@ -3,6 +3,8 @@
 pub mod batch;
 pub mod configuration;
 pub mod connector;
+pub mod doctor;
+pub mod health;
 pub mod ingest;
 pub mod insight;
 pub mod leads;

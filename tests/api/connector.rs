@@ -75,7 +75,7 @@ pub(crate) async fn env() -> Env {
 }
 
 /// Sends a GET through our router; returns status and body text.
-async fn get(app: &TestApp, uri: &str) -> (u16, String) {
+pub(crate) async fn get(app: &TestApp, uri: &str) -> (u16, String) {
     let response = app
         .router
         .clone()
@@ -96,7 +96,7 @@ fn no_redirects() -> reqwest::Client {
 
 /// Opens the authorization URL at the sandbox (as a browser would) and returns the path and
 /// query LinkedIn redirects back to.
-async fn follow_authorization(url: &str) -> String {
+pub(crate) async fn follow_authorization(url: &str) -> String {
     let response = no_redirects().get(url).send().await.unwrap();
     assert_eq!(
         response.status().as_u16(),
@@ -122,7 +122,7 @@ async fn create_profile(env: &Env) -> String {
         .to_owned()
 }
 
-async fn authorization_url(env: &Env, profile: &str) -> String {
+pub(crate) async fn authorization_url(env: &Env, profile: &str) -> String {
     env.app
         .op_ok(
             &env.sales,
@@ -200,7 +200,7 @@ async fn assert_equal_to_truth(env: &Env) {
     assert_eq!(unique, truth(&env.sandbox));
 }
 
-async fn sync(env: &Env, profile: &str) -> entity::sync_run::Model {
+pub(crate) async fn sync(env: &Env, profile: &str) -> entity::sync_run::Model {
     env.app
         .state
         .connector
@@ -593,7 +593,8 @@ async fn an_inactive_api_version_is_reported_by_name() {
             ..Default::default()
         },
         |c| {
-            c.linkedin.linkedin_api_version = "202001".into();
+            // The default before LinkedIn's policy was followed: retired since 2025.
+            c.linkedin.linkedin_api_version = "202405".parse().unwrap();
         },
     )
     .await;
@@ -608,7 +609,19 @@ async fn an_inactive_api_version_is_reported_by_name() {
         .unwrap();
     assert_eq!(run.status, "FAILED");
     let error = run.error.unwrap();
-    assert!(error.contains("LINKEDIN_API_VERSION=202001"), "{error}");
+    assert!(error.contains("LINKEDIN_API_VERSION=202405"), "{error}");
+    // It names newer versions to try, and the first of them is one LinkedIn (here the sandbox,
+    // by the same policy) accepts.
+    let newest = error
+        .split("(try ")
+        .nth(1)
+        .and_then(|rest| rest.get(..6))
+        .unwrap_or_else(|| panic!("no version to try in: {error}"));
+    let today = chrono::Utc::now().date_naive();
+    assert!(
+        leadsync::linkedin::sandbox::SandboxVersions::default().accepts(newest, today),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -834,13 +847,14 @@ async fn no_token_text_reaches_a_log_line_or_a_response() {
         .finish();
     // This test's runtime is single-threaded: every task it spawns logs through this subscriber.
     let _guard = tracing::subscriber::set_default(subscriber);
+    // tracing-core works out a callsite's interest once, on its first hit anywhere. With a single
+    // registered dispatcher it asks only the hitting thread's default (tokio-rs/tracing#3611), so
+    // a parallel test with no subscriber that reaches the refresh line first would cache "never"
+    // for it. A second live dispatcher makes every registration ask all of them, this one too.
+    let _second = tracing::Dispatch::new(tracing_subscriber::registry());
 
     let env = env().await;
     let profile = authorized_profile(&env).await;
-    // A callsite another test's thread registered while this subscriber was being set may have
-    // cached "no subscriber wants this" (tracing-core computes interest once per callsite): ask
-    // again now, so the lines below reach this subscriber under a loaded parallel run too.
-    tracing::callsite::rebuild_interest_cache();
     env.sandbox.expire_access_tokens();
     let run = sync(&env, &profile).await;
     assert_eq!(run.status, "SUCCEEDED");

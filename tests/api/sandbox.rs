@@ -25,7 +25,10 @@ use tokio::sync::mpsc;
 
 const REDIRECT: &str = "https://app.example.com/linkedin/callback";
 const SCOPE: &str = "r_ads r_organization_admin r_marketing_leadgen_automation";
-const VERSION: &str = "202405";
+/// The version leadsync sends by default, which the sandbox must accept.
+fn version() -> String {
+    leadsync::linkedin::version::DEFAULT.to_string()
+}
 const DAY_MS: i64 = 86_400_000;
 
 fn fixture(name: &str) -> Value {
@@ -176,7 +179,7 @@ async fn get(sandbox: &Sandbox, token: &str, path_and_query: &str) -> reqwest::R
     http()
         .get(format!("{}{path_and_query}", sandbox.api_url()))
         .bearer_auth(token)
-        .header("LinkedIn-Version", VERSION)
+        .header("LinkedIn-Version", version())
         .header("X-Restli-Protocol-Version", "2.0.0")
         .send()
         .await
@@ -601,7 +604,7 @@ async fn api_headers_are_enforced() {
 
     let response = client
         .get(&url)
-        .header("LinkedIn-Version", VERSION)
+        .header("LinkedIn-Version", version())
         .header("X-Restli-Protocol-Version", "2.0.0")
         .send()
         .await
@@ -620,7 +623,7 @@ async fn api_headers_are_enforced() {
     let response = client
         .get(&url)
         .bearer_auth(&token)
-        .header("LinkedIn-Version", VERSION)
+        .header("LinkedIn-Version", version())
         .send()
         .await
         .unwrap();
@@ -661,12 +664,34 @@ async fn api_headers_are_enforced() {
     let response = client
         .get(&url)
         .bearer_auth(&token)
-        .header("LinkedIn-Version", "202505")
+        .header("LinkedIn-Version", version())
         .header("X-Restli-Protocol-Version", "2.0.0")
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+
+    // By the sandbox's clock, like LinkedIn: the month's version and the last year's are active,
+    // a retired one (the old default), a never-published one and a future one are not.
+    let today = chrono::Utc::now().date_naive();
+    let this_month = leadsync::linkedin::version::ApiVersion::of_month(today);
+    let retired = "202405".to_owned();
+    for (header, active) in [
+        (this_month.to_string(), true),
+        (retired, false),
+        ("202512".to_owned(), false),
+        (this_month.plus_months(1).to_string(), false),
+    ] {
+        let response = client
+            .get(&url)
+            .bearer_auth(&token)
+            .header("LinkedIn-Version", &header)
+            .header("X-Restli-Protocol-Version", "2.0.0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().is_success(), active, "{header}");
+    }
 }
 
 #[tokio::test]
@@ -701,7 +726,7 @@ async fn restli_queries_are_decoded_strictly_and_may_be_posted() {
     let response = http()
         .post(format!("{}/leadFormResponses", sandbox.api_url()))
         .bearer_auth(&token)
-        .header("LinkedIn-Version", VERSION)
+        .header("LinkedIn-Version", version())
         .header("X-Restli-Protocol-Version", "2.0.0")
         .header("X-HTTP-Method-Override", "GET")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -716,7 +741,7 @@ async fn restli_queries_are_decoded_strictly_and_may_be_posted() {
     let response = http()
         .post(format!("{}/leadFormResponses?{query}", sandbox.api_url()))
         .bearer_auth(&token)
-        .header("LinkedIn-Version", VERSION)
+        .header("LinkedIn-Version", version())
         .header("X-Restli-Protocol-Version", "2.0.0")
         .send()
         .await
@@ -991,7 +1016,14 @@ async fn the_forbidden_account_answers_403_on_lead_calls() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(body, fixture("errors.json")["access_denied"]);
+    // LinkedIn's message names the version called; the fixture was recorded calling 202405.
+    let mut expected = fixture("errors.json")["access_denied"].clone();
+    let message = expected["message"]
+        .as_str()
+        .unwrap()
+        .replace("202405", &version());
+    expected["message"] = json!(message);
+    assert_eq!(body, expected);
     let forms_query = restli::encode_query(&[("q", json!("owner")), ("owner", owner(&forbidden))]);
     let (status, body) = get_json(&sandbox, &token, &format!("/leadForms?{forms_query}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -1245,7 +1277,7 @@ async fn webhooks_subscribe_sign_and_deliver() {
         http()
             .post(format!("{}/leadNotifications", sandbox.api_url()))
             .bearer_auth(&token)
-            .header("LinkedIn-Version", VERSION)
+            .header("LinkedIn-Version", version())
             .header("X-Restli-Protocol-Version", "2.0.0")
             .json(&body)
             .send()
@@ -1348,7 +1380,7 @@ async fn webhooks_subscribe_sign_and_deliver() {
         http()
             .delete(format!("{}/leadNotifications/{id}", sandbox.api_url()))
             .bearer_auth(&token)
-            .header("LinkedIn-Version", VERSION)
+            .header("LinkedIn-Version", version())
             .header("X-Restli-Protocol-Version", "2.0.0")
             .send()
     };

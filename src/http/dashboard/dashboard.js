@@ -17,7 +17,7 @@ const DAY_MS = 86_400_000;
 const OPS = {
   Viewer: `query Viewer { viewer { id name roles } }`,
   SyncStatus: `query SyncStatus {
-    syncStatus { lastSyncAt submissionsSynced leadsCreated leadsUpdated failedSubmissions }
+    syncStatus { lastSyncAt submissionsSynced leadsCreated leadsUpdated failedSubmissions warnings }
   }`,
   LeadsBySource: `query LeadsBySource { leadsBySource { source count } }`,
   SubmissionsByCampaign: `query SubmissionsByCampaign($from: DateTime, $to: DateTime) {
@@ -30,7 +30,8 @@ const OPS = {
   }`,
   LinkedInUserProfiles: `query LinkedInUserProfiles {
     linkedInUserProfiles {
-      id name authorizationStatus linkedInMemberName tokenExpiresAt lastSyncAt syncStatus statusDetails
+      id name authorizationStatus linkedInMemberName tokenExpiresAt reauthorizeBy reauthorizationWarning
+      lastSyncAt syncStatus statusDetails
       accounts { id linkedInId name enabledForSync syncStatus lastSyncAt }
     }
   }`,
@@ -305,22 +306,22 @@ async function loadSyncStatus() {
   $('#kpi-updated').textContent = fmtNumber(s.leadsUpdated);
   $('#kpi-failed').textContent = fmtNumber(s.failedSubmissions);
   $('#kpi-failed-card').classList.toggle('alert', s.failedSubmissions > 0);
+  // The server's warnings: the LinkedIn API version's sunset, profiles to authorize again.
+  const warnings = $('#sync-warnings');
+  warnings.replaceChildren(...s.warnings.map((w) => h('li', {}, w)));
+  warnings.hidden = s.warnings.length === 0;
 }
 
-/** The warning a profile deserves, if any: [text, severe]. */
+/** The warning a profile deserves, if any: [text, severe]. The server says when the member
+ * must authorize again (60 days without LinkedIn refresh tokens, 365 from consent with them). */
 function expiryWarning(profile) {
   const status = profile.authorizationStatus;
   if (status === 'EXPIRED' || status === 'NOT_AUTHORIZED') {
     return [`${humanize(status)}: this profile does not sync until it is authorized on LinkedIn again.`, true];
   }
-  if (!profile.tokenExpiresAt) return null;
-  const left = new Date(profile.tokenExpiresAt).getTime() - Date.now();
-  if (left <= 0) return [`The LinkedIn token expired ${fmtRelative(profile.tokenExpiresAt)}: authorize again.`, true];
-  if (left < EXPIRY_WARNING_DAYS * DAY_MS) {
-    const days = Math.max(1, Math.ceil(left / DAY_MS));
-    return [`The LinkedIn token expires in ${days} day${days === 1 ? '' : 's'} (${fmtDateTime(profile.tokenExpiresAt)}).`, false];
-  }
-  return null;
+  if (!profile.reauthorizationWarning) return null;
+  const by = profile.reauthorizeBy && new Date(profile.reauthorizeBy).getTime();
+  return [profile.reauthorizationWarning, !by || by - Date.now() < EXPIRY_WARNING_DAYS * DAY_MS / 2];
 }
 
 async function loadProfiles() {

@@ -432,9 +432,8 @@ fn check_headers(sandbox: &Sandbox, headers: &HeaderMap) -> Result<Caller, ApiEr
     if !sandbox
         .inner
         .config
-        .accepted_versions
-        .iter()
-        .any(|v| v == version)
+        .versions
+        .accepts(version, chrono::Utc::now().date_naive())
     {
         return Err(ApiError::new(
             StatusCode::UPGRADE_REQUIRED,

@@ -43,9 +43,8 @@ pub struct SandboxConfig {
     pub accounts: usize,
     /// Leads generated per account over the past 400 days (default 120).
     pub leads_per_account: usize,
-    /// LinkedIn-Version values accepted (default ["202405", "202411", "202505"]); others get 426
-    /// NONEXISTENT_VERSION.
-    pub accepted_versions: Vec<String>,
+    /// Which LinkedIn-Version values are active; others get 426 NONEXISTENT_VERSION.
+    pub versions: SandboxVersions,
     /// Scope separator in token responses: "," (LinkedIn's documented form) or " ".
     pub scope_separator: String,
     /// Leave `paging.total` out of lead/form collections (LinkedIn sometimes does).
@@ -54,6 +53,9 @@ pub struct SandboxConfig {
     /// 31_536_000).
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
+    /// Whether the app is approved for programmatic refresh (default yes): without it token
+    /// responses carry no refresh token, and the member authorizes again every 60 days.
+    pub programmatic_refresh: bool,
 }
 
 impl Default for SandboxConfig {
@@ -65,11 +67,46 @@ impl Default for SandboxConfig {
             redirect_uri: None,
             accounts: 2,
             leads_per_account: 120,
-            accepted_versions: vec!["202405".into(), "202411".into(), "202505".into()],
+            versions: SandboxVersions::default(),
             scope_separator: ",".into(),
             omit_total: false,
             access_token_ttl: 5_184_000,
             refresh_token_ttl: 31_536_000,
+            programmatic_refresh: true,
+        }
+    }
+}
+
+/// Which API versions the sandbox answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SandboxVersions {
+    /// LinkedIn's policy by the sandbox's clock: a version is active from its month until its
+    /// sunset, `support_months` later (LinkedIn: 12).
+    Policy { support_months: u32 },
+    /// Exactly these.
+    Listed(Vec<String>),
+}
+
+impl Default for SandboxVersions {
+    fn default() -> Self {
+        Self::Policy {
+            support_months: crate::linkedin::version::SUPPORT_MONTHS,
+        }
+    }
+}
+
+impl SandboxVersions {
+    /// Whether a `LinkedIn-Version` header value is active on `today`.
+    pub fn accepts(&self, header: &str, today: chrono::NaiveDate) -> bool {
+        use crate::linkedin::version::{ApiVersion, Standing};
+        match self {
+            Self::Listed(versions) => versions.iter().any(|v| v == header),
+            Self::Policy { support_months } => header.parse::<ApiVersion>().is_ok_and(|v| {
+                matches!(
+                    v.standing_with(today, *support_months),
+                    Standing::Active | Standing::SunsetSoon
+                )
+            }),
         }
     }
 }

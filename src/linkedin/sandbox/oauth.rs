@@ -444,13 +444,16 @@ fn exchange_code<'a>(
     let access_token = oauth.issue_access_token(index, config.access_token_ttl, now);
     drop(state);
     // LinkedIn's shape: no token_type; scopes joined with the configured separator.
-    token_ok(json!({
+    let mut body = json!({
         "access_token": access_token,
         "expires_in": config.access_token_ttl,
-        "refresh_token": refresh_token,
-        "refresh_token_expires_in": config.refresh_token_ttl,
         "scope": grant.scopes.join(&config.scope_separator),
-    }))
+    });
+    if config.programmatic_refresh {
+        body["refresh_token"] = json!(refresh_token);
+        body["refresh_token_expires_in"] = json!(config.refresh_token_ttl);
+    }
+    token_ok(body)
 }
 
 fn refresh<'a>(sandbox: &Sandbox, param: &impl Fn(&str) -> Option<&'a str>) -> Response {
