@@ -13,6 +13,7 @@ pub mod linkedin_account;
 pub mod linkedin_campaign;
 pub mod linkedin_form;
 pub mod linkedin_form_question;
+pub mod linkedin_form_version;
 pub mod linkedin_profile;
 pub mod linkedin_profile_account;
 pub mod matching_strategy;
@@ -21,6 +22,7 @@ pub mod oauth_state;
 pub mod submission_answer;
 pub mod sync_run;
 pub mod webhook_notification;
+pub mod webhook_validation;
 
 pub mod prelude {
     pub use super::api_token::Entity as ApiToken;
@@ -36,6 +38,7 @@ pub mod prelude {
     pub use super::linkedin_campaign::Entity as LinkedinCampaign;
     pub use super::linkedin_form::Entity as LinkedinForm;
     pub use super::linkedin_form_question::Entity as LinkedinFormQuestion;
+    pub use super::linkedin_form_version::Entity as LinkedinFormVersion;
     pub use super::linkedin_profile::Entity as LinkedinProfile;
     pub use super::linkedin_profile_account::Entity as LinkedinProfileAccount;
     pub use super::matching_strategy::Entity as MatchingStrategy;
@@ -44,4 +47,5 @@ pub mod prelude {
     pub use super::submission_answer::Entity as SubmissionAnswer;
     pub use super::sync_run::Entity as SyncRun;
     pub use super::webhook_notification::Entity as WebhookNotification;
+    pub use super::webhook_validation::Entity as WebhookValidation;
 }

@@ -2,6 +2,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_initial;
 mod m20261207_000001_flat_lists;
+mod m20261207_000002_linkedin_today;
 
 /// The text a lead's `search` matches (the PostgreSQL trigram index is over this expression).
 pub use m20261207_000001_flat_lists::SEARCH_TEXT;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_initial::Migration),
             Box::new(m20261207_000001_flat_lists::Migration),
+            Box::new(m20261207_000002_linkedin_today::Migration),
         ]
     }
 }

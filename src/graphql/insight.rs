@@ -39,6 +39,9 @@ pub struct SyncStatus {
     /// What to act on before LinkedIn stops answering: the API version within 60 days of its
     /// sunset, profiles to authorize again within 14 days (or already expired).
     pub warnings: Vec<String>,
+    /// When LinkedIn last validated the lead webhook (it does every 2 hours); null when it has
+    /// not in the last 30 days.
+    pub webhook_last_validated_at: Option<DateTime<Utc>>,
 }
 
 #[derive(SimpleObject)]
@@ -101,6 +104,8 @@ impl InsightQuery {
             leads_updated: s.leads_updated,
             failed_submissions: s.failed_submissions,
             warnings: crate::service::health::warnings(&state(ctx).db, &state(ctx).config).await?,
+            webhook_last_validated_at: crate::service::webhooks::last_validated_at(&state(ctx).db)
+                .await?,
         })
     }
 

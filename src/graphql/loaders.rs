@@ -89,6 +89,22 @@ impl Loader<()> for AllMappings {
     }
 }
 
+/// When LinkedIn last validated the webhook: one value for every profile of a page.
+pub struct LastWebhookValidation(DatabaseConnection);
+
+impl Loader<()> for LastWebhookValidation {
+    type Value = chrono::DateTime<chrono::Utc>;
+    type Error = AppError;
+
+    async fn load(&self, _: &[()]) -> Result<HashMap<(), Self::Value>, AppError> {
+        Ok(crate::service::webhooks::last_validated_at(&self.0)
+            .await?
+            .map(|at| ((), at))
+            .into_iter()
+            .collect())
+    }
+}
+
 pub struct Loaders {
     pub lead: DataLoader<ById<lead::Entity>>,
     pub campaign: DataLoader<ById<linkedin_campaign::Entity>>,
@@ -105,6 +121,8 @@ pub struct Loaders {
     pub accounts_by_profile: DataLoader<AccountsByProfile>,
     pub strategy_fields: DataLoader<StrategyFields>,
     pub mappings: DataLoader<AllMappings>,
+    pub last_webhook_validation: DataLoader<LastWebhookValidation>,
+    pub versions_by_form: DataLoader<Grouped<entity::linkedin_form_version::Entity>>,
 }
 
 impl Loaders {
@@ -177,6 +195,16 @@ impl Loaders {
             accounts_by_profile: DataLoader::new(AccountsByProfile(db.clone()), tokio::spawn),
             strategy_fields: DataLoader::new(StrategyFields(db.clone()), tokio::spawn),
             mappings: DataLoader::new(AllMappings(db.clone()), tokio::spawn),
+            versions_by_form: grouped(
+                db,
+                entity::linkedin_form_version::Column::FormId,
+                entity::linkedin_form_version::Column::VersionId,
+                false,
+            ),
+            last_webhook_validation: DataLoader::new(
+                LastWebhookValidation(db.clone()),
+                tokio::spawn,
+            ),
         }
     }
 }

@@ -478,6 +478,21 @@ impl FormSubmission {
     async fn hidden_fields(&self) -> Option<Json<serde_json::Value>> {
         self.row.hidden_fields.clone().map(Json)
     }
+    /// The form version this submitter was shown: its privacy policy, consent texts and hidden
+    /// fields as LinkedIn served them, kept when the form changes.
+    async fn shown_form_version(&self, ctx: &Context<'_>) -> Result<Option<FormVersion>> {
+        let (Some(form), Some(version)) = (self.row.form_id, self.row.form_version) else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)
+            .versions_by_form
+            .load_one(form)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .find(|v| v.version_id == version)
+            .map(FormVersion))
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
     }
@@ -690,6 +705,71 @@ impl FormQuestion {
     }
 }
 
+/// One version of a LinkedIn form as its submitters saw it.
+pub struct FormVersion(pub entity::linkedin_form_version::Model);
+
+#[derive(SimpleObject)]
+pub struct ConsentText {
+    pub consent_id: String,
+    pub text: String,
+}
+
+#[derive(SimpleObject)]
+pub struct HiddenField {
+    pub name: String,
+    pub value: String,
+}
+
+fn json_list<T>(
+    value: &Option<serde_json::Value>,
+    read: impl Fn(&serde_json::Value) -> Option<T>,
+) -> Vec<T> {
+    value
+        .as_ref()
+        .and_then(serde_json::Value::as_array)
+        .map(|items| items.iter().filter_map(read).collect())
+        .unwrap_or_default()
+}
+
+fn text_of(v: &serde_json::Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+}
+
+#[Object(name = "LinkedInFormVersion")]
+impl FormVersion {
+    /// LinkedIn's version number of the form.
+    async fn version_id(&self) -> i64 {
+        self.0.version_id
+    }
+    async fn privacy_policy_url(&self) -> Option<&str> {
+        self.0.privacy_policy_url.as_deref()
+    }
+    /// The consent texts (`legalInfo.consents`) this version asked to accept.
+    async fn consents(&self) -> Vec<ConsentText> {
+        json_list(&self.0.consents, |c| {
+            Some(ConsentText {
+                consent_id: text_of(c, "consentId")?,
+                text: text_of(c, "text").unwrap_or_default(),
+            })
+        })
+    }
+    /// Static name/value tracking pairs of this version.
+    async fn hidden_fields(&self) -> Vec<HiddenField> {
+        json_list(&self.0.hidden_fields, |h| {
+            Some(HiddenField {
+                name: text_of(h, "name")?,
+                value: text_of(h, "value").unwrap_or_default(),
+            })
+        })
+    }
+    /// When leadsync first read this version from LinkedIn.
+    async fn first_seen_at(&self) -> DateTime<Utc> {
+        self.0.first_seen_at
+    }
+}
+
 #[Object(name = "LinkedInForm")]
 impl Form {
     async fn id(&self) -> ID {
@@ -712,6 +792,17 @@ impl Form {
     }
     async fn privacy_policy_url(&self) -> Option<&str> {
         self.0.privacy_policy_url.as_deref()
+    }
+    /// Every version leadsync has seen, oldest first, with the legal text each showed.
+    async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<FormVersion>> {
+        Ok(loaders(ctx)
+            .versions_by_form
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(FormVersion)
+            .collect())
     }
     async fn thank_you_message(&self) -> Option<&str> {
         self.0.thank_you_message.as_deref()
@@ -803,6 +894,11 @@ impl LinkedInUserProfile {
     /// Null while not authorized.
     async fn reauthorize_by(&self) -> Option<DateTime<Utc>> {
         crate::service::health::reauthorization(&self.0).map(|r| r.by)
+    }
+    /// When LinkedIn last validated the lead webhook this profile's leads arrive through (one
+    /// webhook per deployment; LinkedIn validates every 2 hours); null when not in 30 days.
+    async fn webhook_last_validated_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(loaders(ctx).last_webhook_validation.load_one(()).await?)
     }
     /// Whether LinkedIn gave this app a refresh token (programmatic refresh).
     async fn has_refresh_token(&self) -> bool {

@@ -87,6 +87,11 @@ pub async fn webhook_challenge(
         )
             .into_response();
     };
+    // Kept so a profile can show when LinkedIn last validated us; the answer goes out even if
+    // recording fails (LinkedIn waits 3 seconds, then counts a failure).
+    if let Err(e) = webhooks::record_validation(&state.db).await {
+        tracing::warn!(error = %e.message(), "could not record a webhook validation");
+    }
     Json(json!({
         "challengeCode": params.challenge_code,
         "challengeResponse": crate::crypto::hmac_hex(secret, params.challenge_code.as_bytes()),

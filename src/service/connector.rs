@@ -511,7 +511,7 @@ impl Connector {
                 }
             }
         }
-        let _running = Running(&self.inner.running, profile_id);
+        let running = Running(&self.inner.running, profile_id);
         let _ = sync_run::Entity::update_many()
             .col_expr(
                 sync_run::Column::Status,
@@ -539,6 +539,9 @@ impl Connector {
             })
             .await;
         }
+        // Free the profile before the run reads as finished: whoever sees it finished (a
+        // caller waiting on the status) may start the next sync at once.
+        drop(running);
         if let Err(e) = finish_run(self.db(), run_id, &counts, error).await {
             tracing::error!(run_id, error = ?e, "could not record the end of a sync run");
         }

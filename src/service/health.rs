@@ -11,6 +11,7 @@ use crate::{
     domain::{AuthorizationStatus, parse_stored},
     error::AppResult,
     linkedin::version,
+    service::webhooks,
 };
 
 /// Days ahead of a re-authorization deadline from which people are warned.
@@ -90,8 +91,36 @@ pub async fn warnings(db: &DatabaseConnection, config: &Config) -> AppResult<Vec
     {
         out.push(w);
     }
-    for p in crate::service::linkedin::list_profiles(db).await? {
-        out.extend(profile_warning(&p, now));
+    let profiles = crate::service::linkedin::list_profiles(db).await?;
+    for p in &profiles {
+        out.extend(profile_warning(p, now));
+    }
+    let authorized = profiles.iter().any(|p| reauthorization(p).is_some());
+    if authorized && config.webhook_url().is_some() {
+        out.extend(webhook_warnings(db, now).await?);
+    }
+    Ok(out)
+}
+
+/// LinkedIn re-validates every 2 hours: three missed in a row and it blocks the webhook.
+const VALIDATION_STALE: Duration = Duration::hours(6);
+
+/// A webhook LinkedIn stopped validating, or one that stayed silent about leads a sync found.
+async fn webhook_warnings(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Vec<String>> {
+    let mut out = Vec::new();
+    let last = webhooks::last_validated_at(db).await?;
+    if let Some(at) = last.filter(|at| now - *at > VALIDATION_STALE) {
+        out.push(format!(
+            "LinkedIn last validated the lead webhook at {}: it re-validates every 2 hours and blocks a webhook after 3 failures. Run `leadsync doctor`; scheduled syncs keep catching every lead.",
+            at.format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
+    let silent = webhooks::unannounced_recent(db, now).await?;
+    if silent > 0 {
+        out.push(format!(
+            "{silent} lead(s) submitted in the last 24 hours reached leadsync only through scheduled syncs, more than {} minutes late: LinkedIn's webhook did not announce them. Run `leadsync doctor` to check the webhook; syncs keep catching every lead.",
+            webhooks::ANNOUNCE_GRACE.num_minutes()
+        ));
     }
     Ok(out)
 }

@@ -1446,8 +1446,49 @@ pub async fn store_forms(db: &DatabaseConnection, forms: &[LeadForm]) -> AppResu
                 .exec_without_returning(&txn)
                 .await?;
         }
+        store_form_version(&txn, form_id, form, now).await?;
     }
     txn.commit().await?;
+    Ok(())
+}
+
+/// The legal text and hidden fields of this form version as first seen: a later version never
+/// rewrites what earlier submitters were shown.
+async fn store_form_version(
+    txn: &sea_orm::DatabaseTransaction,
+    form_id: i64,
+    form: &LeadForm,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    use entity::linkedin_form_version::{self as version, Column as V};
+    let consents = Json::Array(
+        form.consents
+            .iter()
+            .map(|c| json!({"consentId": c.consent_id, "text": c.text}))
+            .collect(),
+    );
+    let hidden = Json::Array(
+        form.hidden_fields
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect(),
+    );
+    version::Entity::insert(version::ActiveModel {
+        id: NotSet,
+        form_id: Set(form_id),
+        version_id: Set(form.version_id),
+        privacy_policy_url: Set(form.privacy_policy_url.clone()),
+        consents: Set(Some(consents)),
+        hidden_fields: Set(Some(hidden)),
+        first_seen_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([V::FormId, V::VersionId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
     Ok(())
 }
 

@@ -1,11 +1,11 @@
 //! Lead notifications from LinkedIn: deduplicated by notification id, then handed to the
 //! connector (CREATED fetches and processes the lead, DELETED erases it).
 
-use chrono::Utc;
-use entity::webhook_notification;
+use chrono::{DateTime, Utc};
+use entity::{form_submission, webhook_notification, webhook_validation};
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    sea_query::Expr,
+    ActiveValue::NotSet, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, sea_query::Expr,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -98,4 +98,88 @@ pub async fn receive(
         tracing::info!(notification = %notification_id, "notification was handled concurrently");
     }
     Ok(())
+}
+
+/// Answered validation challenges are kept this long (LinkedIn validates every 2 hours).
+const VALIDATIONS_KEPT_DAYS: i64 = 30;
+
+/// Records a validation challenge answered, and forgets those past the kept window.
+pub async fn record_validation(db: &DatabaseConnection) -> AppResult<()> {
+    let now = Utc::now();
+    webhook_validation::Entity::insert(webhook_validation::ActiveModel {
+        id: NotSet,
+        validated_at: Set(now),
+    })
+    .exec_without_returning(db)
+    .await?;
+    webhook_validation::Entity::delete_many()
+        .filter(
+            webhook_validation::Column::ValidatedAt
+                .lt(now - chrono::Duration::days(VALIDATIONS_KEPT_DAYS)),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// When LinkedIn last validated the webhook (None: not within the kept window).
+pub async fn last_validated_at(db: &DatabaseConnection) -> AppResult<Option<DateTime<Utc>>> {
+    validation_at(db, true).await
+}
+
+async fn validation_at(db: &DatabaseConnection, last: bool) -> AppResult<Option<DateTime<Utc>>> {
+    let column = webhook_validation::Column::ValidatedAt;
+    let query = webhook_validation::Entity::find();
+    let query = if last {
+        query.order_by_desc(column)
+    } else {
+        query.order_by_asc(column)
+    };
+    Ok(query.one(db).await?.map(|v| v.validated_at))
+}
+
+/// How late a lead may reach leadsync by a sync before its notification counts as missing.
+pub const ANNOUNCE_GRACE: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Leads submitted in the last day, after LinkedIn first validated the webhook (it delivers only
+/// to validated ones), that were stored more than [`ANNOUNCE_GRACE`] after submission with no
+/// notification about them: what a working webhook would have announced.
+pub async fn unannounced_recent(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<usize> {
+    let Some(first) = validation_at(db, false).await? else {
+        return Ok(0);
+    };
+    let since = first.max(now - chrono::Duration::hours(24));
+    let late: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = form_submission::Entity::find()
+        .select_only()
+        .columns([
+            form_submission::Column::LinkedinId,
+            form_submission::Column::SubmittedAt,
+            form_submission::Column::CreatedAt,
+        ])
+        .filter(form_submission::Column::SubmittedAt.gte(since))
+        .filter(form_submission::Column::TestLead.eq(false))
+        .limit(10_000)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let late: Vec<String> = late
+        .into_iter()
+        .filter(|(_, submitted, stored)| *stored - *submitted > ANNOUNCE_GRACE)
+        .map(|(id, _, _)| id)
+        .collect();
+    if late.is_empty() {
+        return Ok(0);
+    }
+    let mut announced = std::collections::HashSet::new();
+    for chunk in late.chunks(500) {
+        let ids: Vec<Option<String>> = webhook_notification::Entity::find()
+            .select_only()
+            .column(webhook_notification::Column::ResponseId)
+            .filter(webhook_notification::Column::ResponseId.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        announced.extend(ids.into_iter().flatten());
+    }
+    Ok(late.iter().filter(|id| !announced.contains(*id)).count())
 }

@@ -857,7 +857,7 @@ async fn no_token_text_reaches_a_log_line_or_a_response() {
     let profile = authorized_profile(&env).await;
     env.sandbox.expire_access_tokens();
     let run = sync(&env, &profile).await;
-    assert_eq!(run.status, "SUCCEEDED");
+    assert_eq!(run.status, "SUCCEEDED", "{:?}", run.error);
 
     let row = profile_row(&env.app, &profile).await;
     let key: [u8; 32] = hex::decode(env.app.state.config.secret_key.as_ref().unwrap().expose())

@@ -1105,3 +1105,103 @@ async fn a_submissions_page_without_total_count_answers_its_rows() {
     );
     assert_eq!(rest["pageInfo"]["hasNextPage"], false);
 }
+
+#[tokio::test]
+async fn each_submission_keeps_the_legal_text_of_the_form_version_it_was_shown() {
+    let app = TestApp::new().await;
+    let s2s = app.token(&[Role::S2sInbound]).await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    let first = response("legal-v2", 1, &[(1, "ana@example.com")]);
+    ingest(&app, &s2s, vec![form()], vec![first]).await;
+
+    // LinkedIn publishes version 3: a new privacy policy, another consent text, a hidden field.
+    let mut v3 = form();
+    v3["versionId"] = json!(3);
+    v3["content"]["legalInfo"] = json!({
+        "consents": [{"id": 0, "consent": {"localized": {"en_US": "Contact me by email or phone"}}}],
+        "privacyPolicyUrl": "https://x.example/privacy-2026"
+    });
+    v3["hiddenFields"] = json!([{"name": "utm_source", "value": "linkedin"}]);
+    let mut second = response("legal-v3", 2, &[(1, "ben@example.com")]);
+    second["versionedLeadGenFormUrn"] = json!(format!(
+        "urn:li:versionedLeadGenForm:(urn:li:leadGenForm:{FORM},3)"
+    ));
+    ingest(&app, &s2s, vec![v3], vec![second]).await;
+
+    let page = app
+        .query(
+            Some(&sales),
+            "{ formSubmissions(first: 10) { edges { node { linkedInId formVersion
+                shownFormVersion { versionId privacyPolicyUrl consents { consentId text } hiddenFields { name value } firstSeenAt }
+                form { privacyPolicyUrl versions { versionId privacyPolicyUrl } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(page.get("errors").is_none(), "{page:#}");
+    let nodes: Vec<Value> = page["data"]["formSubmissions"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    let node = |id: &str| {
+        nodes
+            .iter()
+            .find(|n| n["linkedInId"] == id)
+            .unwrap()
+            .clone()
+    };
+    let old = node("legal-v2");
+    assert_eq!(old["shownFormVersion"]["versionId"], 2);
+    assert_eq!(
+        old["shownFormVersion"]["privacyPolicyUrl"],
+        "https://x.example/privacy"
+    );
+    assert_eq!(
+        old["shownFormVersion"]["consents"],
+        json!([{"consentId": "0", "text": "Contact me by email"}])
+    );
+    assert_eq!(old["shownFormVersion"]["hiddenFields"], json!([]));
+    let new = node("legal-v3");
+    assert_eq!(new["shownFormVersion"]["versionId"], 3);
+    assert_eq!(
+        new["shownFormVersion"]["consents"][0]["text"],
+        "Contact me by email or phone"
+    );
+    assert_eq!(
+        new["shownFormVersion"]["hiddenFields"],
+        json!([{"name": "utm_source", "value": "linkedin"}])
+    );
+    // The form itself shows the latest version, and lists both.
+    assert_eq!(
+        new["form"]["privacyPolicyUrl"],
+        "https://x.example/privacy-2026"
+    );
+    assert_eq!(
+        new["form"]["versions"],
+        json!([
+            {"versionId": 2, "privacyPolicyUrl": "https://x.example/privacy"},
+            {"versionId": 3, "privacyPolicyUrl": "https://x.example/privacy-2026"}
+        ])
+    );
+
+    // Reading version 2 again (a re-sync) does not rewrite what its submitters were shown.
+    let mut again = form();
+    again["content"]["legalInfo"]["privacyPolicyUrl"] = json!("https://x.example/rewritten");
+    ingest(&app, &s2s, vec![again], vec![]).await;
+    let page = app
+        .query(
+            Some(&sales),
+            "{ formSubmissions(first: 10) { edges { node { linkedInId shownFormVersion { privacyPolicyUrl } } } } }",
+            json!({}),
+        )
+        .await;
+    let kept = page["data"]["formSubmissions"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["linkedInId"] == "legal-v2")
+        .unwrap()["node"]["shownFormVersion"]["privacyPolicyUrl"]
+        .clone();
+    assert_eq!(kept, "https://x.example/privacy");
+}

@@ -260,3 +260,130 @@ async fn a_profile_far_from_its_deadline_has_no_warning() {
     assert!(p["reauthorizationWarning"].is_null(), "{p}");
     assert!(time(&p["reauthorizeBy"]) > Utc::now() + chrono::Duration::days(300));
 }
+
+async fn profile_validated_at(env: &Env) -> Value {
+    env.app
+        .query(
+            Some(&env.sales),
+            "{ linkedInUserProfiles { webhookLastValidatedAt } syncStatus { webhookLastValidatedAt } }",
+            json!({}),
+        )
+        .await["data"]
+        .clone()
+}
+
+#[tokio::test]
+async fn linkedins_webhook_validations_are_recorded_and_shown() {
+    let env = env_with(small(), |_| {}).await;
+    authorized_profile(&env).await;
+    let before = profile_validated_at(&env).await;
+    assert!(before["syncStatus"]["webhookLastValidatedAt"].is_null());
+    assert!(before["linkedInUserProfiles"][0]["webhookLastValidatedAt"].is_null());
+
+    let hook = format!("{}/webhooks/linkedin", env.base);
+    let start = Utc::now();
+    assert!(env.sandbox.validate_webhook(&hook).await.unwrap());
+    let after = profile_validated_at(&env).await;
+    let at = time(&after["syncStatus"]["webhookLastValidatedAt"]);
+    assert!(at >= start - chrono::Duration::seconds(1) && at <= Utc::now());
+    assert_eq!(
+        after["linkedInUserProfiles"][0]["webhookLastValidatedAt"],
+        after["syncStatus"]["webhookLastValidatedAt"]
+    );
+    assert!(
+        warnings(&env).await.is_empty(),
+        "a fresh validation is fine"
+    );
+
+    // LinkedIn stopped validating hours ago: it blocks a webhook after 3 failures.
+    use sea_orm::{EntityTrait, Set};
+    entity::webhook_validation::Entity::delete_many()
+        .exec(&env.app.db)
+        .await
+        .unwrap();
+    entity::webhook_validation::Entity::insert(entity::webhook_validation::ActiveModel {
+        validated_at: Set(Utc::now() - chrono::Duration::hours(7)),
+        ..Default::default()
+    })
+    .exec(&env.app.db)
+    .await
+    .unwrap();
+    let stale = warnings(&env).await;
+    assert!(
+        stale
+            .iter()
+            .any(|w| w.contains("last validated the lead webhook")),
+        "{stale:?}"
+    );
+}
+
+#[tokio::test]
+async fn leads_the_webhook_did_not_announce_are_warned_about() {
+    let env = env_with(small(), |_| {}).await;
+    authorized_profile(&env).await;
+    let hook = format!("{}/webhooks/linkedin", env.base);
+    assert!(env.sandbox.validate_webhook(&hook).await.unwrap());
+    // LinkedIn has validated us for a while (it delivers only to validated webhooks, so only
+    // leads submitted since then count).
+    {
+        use sea_orm::{EntityTrait, Set};
+        entity::webhook_validation::Entity::insert(entity::webhook_validation::ActiveModel {
+            validated_at: Set(Utc::now() - chrono::Duration::hours(1)),
+            ..Default::default()
+        })
+        .exec(&env.app.db)
+        .await
+        .unwrap();
+    }
+
+    // A lead the webhook announces is not a concern.
+    let account = env
+        .sandbox
+        .accounts()
+        .into_iter()
+        .find(|a| !a.forbidden)
+        .unwrap();
+    let announced = env.sandbox.add_leads(&account.id, 1)[0].clone();
+    let mut stored = false;
+    for _ in 0..200 {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        stored = entity::form_submission::Entity::find()
+            .filter(entity::form_submission::Column::LinkedinId.eq(&announced))
+            .count(&env.app.db)
+            .await
+            .unwrap()
+            > 0;
+        if stored {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(stored, "the webhook brought the lead in");
+    assert!(warnings(&env).await.is_empty());
+
+    // A lead submitted half an hour ago that only now reaches leadsync, with no notification:
+    // what a blocked webhook looks like.
+    let mut late = env.sandbox.responses(&account.id)[0].clone();
+    late["id"] = json!("late-lead-1");
+    late["testLead"] = json!(false);
+    late["submittedAt"] = json!((Utc::now() - chrono::Duration::minutes(30)).timestamp_millis());
+    let s2s = env.app.token(&[Role::S2sInbound]).await;
+    let ingested = env
+        .app
+        .query(
+            Some(&s2s),
+            "mutation($input: IngestLinkedInLeadsInput!) { ingestLinkedInLeads(input: $input) { submissionsCreated } }",
+            json!({"input": {"forms": [], "responses": [late]}}),
+        )
+        .await;
+    assert_eq!(
+        ingested["data"]["ingestLinkedInLeads"]["submissionsCreated"], 1,
+        "{ingested}"
+    );
+    let now = warnings(&env).await;
+    assert!(
+        now.iter()
+            .any(|w| w.starts_with("1 lead(s)") && w.contains("did not announce")),
+        "{now:?}"
+    );
+}

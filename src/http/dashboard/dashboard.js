@@ -31,6 +31,7 @@ const OPS = {
   LinkedInUserProfiles: `query LinkedInUserProfiles {
     linkedInUserProfiles {
       id name authorizationStatus linkedInMemberName tokenExpiresAt reauthorizeBy reauthorizationWarning
+      webhookLastValidatedAt
       lastSyncAt syncStatus statusDetails
       accounts { id linkedInId name enabledForSync syncStatus lastSyncAt }
     }
@@ -350,7 +351,8 @@ async function loadProfiles() {
         h(
           'div',
           { class: 'profile-meta' },
-          h('span', {}, 'Token expires ', h('strong', { title: p.tokenExpiresAt ?? '' }, p.tokenExpiresAt ? fmtDateTime(p.tokenExpiresAt) : '—')),
+          h('span', {}, 'Authorize again by ', h('strong', { title: p.reauthorizeBy ?? '' }, p.reauthorizeBy ? fmtDateTime(p.reauthorizeBy) : '—')),
+          h('span', {}, 'Webhook validated ', h('strong', { title: p.webhookLastValidatedAt ?? '' }, p.webhookLastValidatedAt ? fmtRelative(p.webhookLastValidatedAt) : 'not yet')),
           h('span', {}, 'Last sync ', h('strong', { title: p.lastSyncAt ?? '' }, fmtRelative(p.lastSyncAt))),
           p.statusDetails && h('span', {}, p.statusDetails),
         ),
