@@ -1563,3 +1563,254 @@ async fn forms_over_http_match_the_ground_truth() {
     assert_eq!(stats.by_status[&200], 4);
     assert_eq!(stats.authorize_calls, 1);
 }
+
+fn organic() -> SandboxConfig {
+    SandboxConfig {
+        organic_leads_per_type: 25,
+        ..Default::default()
+    }
+}
+
+fn organic_query(org_urn: &str, lead_type: &str, start: usize, count: usize) -> String {
+    restli::encode_query(&[
+        ("q", json!("owner")),
+        ("owner", json!({ "organization": org_urn })),
+        ("leadType", json!({ "leadType": lead_type })),
+        ("limitedToTestLeads", json!(false)),
+        ("start", json!(start)),
+        ("count", json!(count)),
+    ])
+}
+
+#[tokio::test]
+async fn without_organic_leads_the_sponsored_world_is_unchanged() {
+    let plain = start(SandboxConfig::default()).await;
+    let with = start(organic()).await;
+    assert!(plain.organizations().is_empty());
+    for account in usable_accounts(&plain) {
+        assert_eq!(
+            ids(&plain.responses(&account)),
+            ids(&with.responses(&account))
+        );
+        // (Times are relative to each sandbox's start, so ids are compared.)
+        let form_ids =
+            |forms: Vec<Value>| -> Vec<Value> { forms.iter().map(|f| f["id"].clone()).collect() };
+        assert_eq!(
+            form_ids(plain.forms(&account)),
+            form_ids(with.forms(&account))
+        );
+    }
+}
+
+#[tokio::test]
+async fn organic_forms_and_leads_of_every_type_are_served_by_organization() {
+    let sandbox = start(organic()).await;
+    let token = access_token(&sandbox).await;
+    let orgs = sandbox.organizations();
+    let org = orgs
+        .iter()
+        .find(|o| !o.forbidden)
+        .expect("an administered org");
+    assert_eq!(
+        org.lead_types,
+        vec!["COMPANY", "ORGANIZATION_PRODUCT", "EVENT"]
+    );
+
+    // The member's approved role on it is what organizationAcls says.
+    let (status, acls) = get_json(
+        &sandbox,
+        &token,
+        "/organizationAcls?q=roleAssignee&state=APPROVED",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let approved: Vec<&str> = acls["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["organization"].as_str())
+        .collect();
+    assert!(approved.contains(&org.urn.as_str()));
+    assert!(
+        orgs.iter()
+            .filter(|o| o.forbidden)
+            .all(|o| !approved.contains(&o.urn.as_str()))
+    );
+
+    let forms_query = restli::encode_query(&[
+        ("q", json!("owner")),
+        ("owner", json!({ "organization": org.urn })),
+    ]);
+    let (status, forms) = get_json(&sandbox, &token, &format!("/leadForms?{forms_query}")).await;
+    assert_eq!(status, StatusCode::OK, "{forms}");
+    assert_eq!(
+        forms["elements"].as_array().unwrap(),
+        &sandbox.organic_forms(org.id)
+    );
+    assert!(
+        forms["elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["owner"] == json!({ "organization": org.urn }))
+    );
+    for form in forms["elements"].as_array().unwrap() {
+        let parsed = leadsync::linkedin::model::parse_form(form).expect("an organic form parses");
+        assert!(!parsed.questions.is_empty());
+    }
+
+    for lead_type in ["COMPANY", "ORGANIZATION_PRODUCT", "EVENT"] {
+        let truth = sandbox.organic_responses(&org.urn, lead_type);
+        assert!(!truth.is_empty(), "{lead_type} has leads within retention");
+        let mut got = Vec::new();
+        let mut offset = 0;
+        loop {
+            let (status, body) = get_json(
+                &sandbox,
+                &token,
+                &format!(
+                    "/leadFormResponses?{}",
+                    organic_query(&org.urn, lead_type, offset, 10)
+                ),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(body["paging"]["total"], truth.len());
+            let page = body["elements"].as_array().unwrap().clone();
+            let short = page.len() < 10;
+            got.extend(page);
+            if short {
+                break;
+            }
+            offset += 10;
+        }
+        assert_eq!(got, truth, "{lead_type}: paged responses equal the truth");
+        for lead in &got {
+            assert_eq!(lead["leadType"], lead_type);
+            assert_eq!(lead["owner"], json!({ "organization": org.urn }));
+            assert!(lead.get("leadMetadata").is_none() && lead.get("associatedEntity").is_none());
+            let parsed = leadsync::linkedin::model::parse_response(lead).expect("parses");
+            assert_eq!(parsed.lead_type, lead_type);
+        }
+        // One by id, too.
+        let id = got[0]["id"].as_str().unwrap();
+        let (status, one) = get_json(&sandbox, &token, &format!("/leadFormResponses/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(one, got[0]);
+    }
+
+    // A type the owner cannot have is an empty collection.
+    let (status, body) = get_json(
+        &sandbox,
+        &token,
+        &format!(
+            "/leadFormResponses?{}",
+            organic_query(&org.urn, "SPONSORED", 0, 10)
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["elements"], json!([]));
+    let account = &usable_accounts(&sandbox)[0];
+    let mismatched = restli::encode_query(&[
+        ("q", json!("owner")),
+        ("owner", owner(account)),
+        ("leadType", json!({ "leadType": "EVENT" })),
+        ("start", json!(0)),
+        ("count", json!(10)),
+    ]);
+    let (status, body) = get_json(
+        &sandbox,
+        &token,
+        &format!("/leadFormResponses?{mismatched}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["elements"], json!([]));
+
+    // The organization the member has no role on answers 403 like LinkedIn.
+    let partner = orgs.iter().find(|o| o.forbidden).unwrap();
+    let (status, body) = get_json(
+        &sandbox,
+        &token,
+        &format!(
+            "/leadFormResponses?{}",
+            organic_query(&partner.urn, "COMPANY", 0, 10)
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["code"], "ACCESS_DENIED");
+    let partner_lead = sandbox.organic_responses(&partner.urn, "EVENT")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = get_json(
+        &sandbox,
+        &token,
+        &format!("/leadFormResponses/{partner_lead}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn organic_notifications_subscribe_per_organization_and_type_and_deliver() {
+    let sandbox = start(organic()).await;
+    let secret = sandbox.config().client_secret.clone();
+    let token = access_token(&sandbox).await;
+    let org = sandbox
+        .organizations()
+        .into_iter()
+        .find(|o| !o.forbidden)
+        .unwrap();
+    let (url, mut rx) = webhook_receiver(&secret).await;
+    let subscribe = |body: Value| {
+        http()
+            .post(format!("{}/leadNotifications", sandbox.api_url()))
+            .bearer_auth(&token)
+            .header("LinkedIn-Version", version())
+            .header("X-Restli-Protocol-Version", "2.0.0")
+            .json(&body)
+            .send()
+    };
+    let response = subscribe(json!({
+        "webhook": url, "owner": { "organization": org.urn }, "leadType": "EVENT"
+    }))
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    // SPONSORED is not an organization's lead type.
+    let refused = subscribe(json!({
+        "webhook": url, "owner": { "organization": org.urn }, "leadType": "SPONSORED"
+    }))
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+
+    // A COMPANY lead is not announced to an EVENT subscription; an EVENT lead is.
+    sandbox.add_organic_leads(org.id, "COMPANY", 1);
+    let event = sandbox.add_organic_leads(org.id, "EVENT", 1)[0].clone();
+    let (_, _, body) = next(&mut rx).await;
+    assert_eq!(body["leadGenFormResponse"], event);
+    assert_eq!(body["leadAction"], "CREATED");
+    assert_eq!(body["leadType"], "EVENT");
+    assert_eq!(body["owner"], json!({ "organization": org.urn }));
+    assert!(
+        sandbox
+            .organic_responses(&org.urn, "EVENT")
+            .iter()
+            .any(|l| l["id"] == event)
+    );
+
+    sandbox.delete_lead(&event);
+    let (_, _, body) = next(&mut rx).await;
+    assert_eq!(body["leadAction"], "DELETED");
+    assert_eq!(body["leadType"], "EVENT");
+    assert!(
+        !sandbox
+            .organic_responses(&org.urn, "EVENT")
+            .iter()
+            .any(|l| l["id"] == event)
+    );
+}

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::{
     FaultKind, Sandbox, State as SandboxState,
-    data::{Account, Campaign, World},
+    data::{Account, Campaign, ORGANIC_TYPES, World, organic_key},
     now_ms,
     oauth::TokenCheck,
     webhooks::Subscription,
@@ -151,6 +151,23 @@ impl Params {
             self.number("start", 0)?,
             self.number("count", DEFAULT_COUNT)?.min(max),
         ))
+    }
+
+    /// `owner=(sponsoredAccount:<URN>)` or, for organic leads, `owner=(organization:<URN>)`.
+    fn owner(&self) -> Result<Owner, ApiError> {
+        let owner = self.required("owner")?;
+        if let Some(urn) = owner.get("organization").and_then(Value::as_str) {
+            let id = urn_id(urn, "organization").map_err(ApiError::bad_request)?;
+            return id
+                .parse()
+                .map(Owner::Organization)
+                .map_err(|_| ApiError::bad_request(format!("{urn} is not an organization URN")));
+        }
+        self.owner_account().map(Owner::Account).map_err(|_| {
+            ApiError::bad_request(
+                "Parameter 'owner' must be (sponsoredAccount:<URN>) or (organization:<URN>)",
+            )
+        })
     }
 
     /// The account id inside `owner=(sponsoredAccount:urn:li:sponsoredAccount:{id})`.
@@ -668,6 +685,29 @@ fn campaigns(world: &World, account_id: &str, params: &Params) -> ApiResult {
     Ok(Json(json!({ "elements": elements, "metadata": metadata })).into_response())
 }
 
+/// Whose leads a call is about.
+enum Owner {
+    Account(String),
+    Organization(i64),
+}
+
+/// The organization of an organic lead call (by index): 404 when unknown, 403 when the member
+/// has no approved role on it.
+fn lead_org(
+    world: &World,
+    org_id: i64,
+    resource: &str,
+    caller: &Caller,
+) -> Result<usize, ApiError> {
+    let org = world
+        .org_by_id(org_id)
+        .ok_or_else(|| ApiError::not_found(format!("Organization {org_id} does not exist")))?;
+    if world.org_forbidden(org) {
+        return Err(ApiError::access_denied(resource, &caller.version));
+    }
+    Ok(org)
+}
+
 /// The owner account of a lead call: 404 when unknown, 403 when the member has no role on its
 /// organization.
 fn lead_account<'w>(
@@ -685,13 +725,23 @@ fn lead_account<'w>(
     Ok(account)
 }
 
-/// `GET /leadForms?q=owner&owner=(sponsoredAccount:...)&start&count`.
+/// `GET /leadForms?q=owner&owner=(sponsoredAccount:...)|(organization:...)&start&count`.
 fn lead_forms(world: &World, caller: &Caller, params: &Params, omit_total: bool) -> ApiResult {
     params.finder("owner")?;
-    let account_id = params.owner_account()?;
-    let account = lead_account(world, &account_id, "leadForms.FINDER-owner", caller)?;
+    let resource = "leadForms.FINDER-owner";
+    let forms: Vec<Value> = match params.owner()? {
+        Owner::Account(id) => lead_account(world, &id, resource, caller)?
+            .forms
+            .iter()
+            .map(|f| f.json.clone())
+            .collect(),
+        Owner::Organization(id) => world.orgs[lead_org(world, id, resource, caller)?]
+            .organic_forms
+            .iter()
+            .map(|(_, f)| f.json.clone())
+            .collect(),
+    };
     let (start, count) = params.offset_page(MAX_COUNT)?;
-    let forms: Vec<Value> = account.forms.iter().map(|f| f.json.clone()).collect();
     let total = (!omit_total).then_some(forms.len());
     Ok(collection(page(&forms, start, count), start, count, total))
 }
@@ -700,12 +750,16 @@ fn lead_forms(world: &World, caller: &Caller, params: &Params, omit_total: bool)
 fn lead_form(world: &World, caller: &Caller, id: &str) -> ApiResult {
     let not_found = || ApiError::not_found(format!("Lead form {id} does not exist"));
     let form_id: i64 = id.parse().map_err(|_| not_found())?;
+    if let Some((org, form)) = world.organic_form(form_id) {
+        lead_org(world, world.orgs[org].id, "leadForms.GET", caller)?;
+        return Ok(Json(form.json.clone()).into_response());
+    }
     let (account, form) = world.form(form_id).ok_or_else(not_found)?;
     lead_account(world, &account.id, "leadForms.GET", caller)?;
     Ok(Json(form.json.clone()).into_response())
 }
 
-/// `GET /leadFormResponses?q=owner&owner=(sponsoredAccount:...)&leadType=(leadType:SPONSORED)
+/// `GET /leadFormResponses?q=owner&owner=(sponsoredAccount:...|organization:...)&leadType=(leadType:TYPE)
 /// &limitedToTestLeads=false&submittedAtTimeRange=(start:MS,end:MS)&start&count`: responses
 /// within the range (both ends inclusive) and the 365-day retention, oldest first.
 fn lead_responses(
@@ -716,7 +770,7 @@ fn lead_responses(
     now: i64,
 ) -> ApiResult {
     params.finder("owner")?;
-    let account_id = params.owner_account()?;
+    let owner = params.owner()?;
     let lead_type = params
         .required("leadType")?
         .get("leadType")
@@ -747,13 +801,24 @@ fn lead_responses(
         }
     };
     let form_filter = params.text("versionedLeadGenFormUrn")?;
-    let account = lead_account(world, &account_id, "leadFormResponses.FINDER-owner", caller)?;
+    let resource = "leadFormResponses.FINDER-owner";
+    // A lead type the owner cannot have (an organic type for an ad account, SPONSORED for an
+    // organization) is an empty collection, not an error: LinkedIn's finder filters by type.
+    let key = match owner {
+        Owner::Account(id) => {
+            let account = lead_account(world, &id, resource, caller)?;
+            (lead_type == "SPONSORED").then(|| account.id.clone())
+        }
+        Owner::Organization(id) => {
+            let org = lead_org(world, id, resource, caller)?;
+            ORGANIC_TYPES
+                .contains(&lead_type)
+                .then(|| organic_key(&world.orgs[org].urn(), lead_type))
+        }
+    };
     let (start, count) = params.offset_page(MAX_LEAD_COUNT)?;
-    // Only sponsored leads exist here; other lead types are simply empty.
-    let sponsored = lead_type == "SPONSORED";
     let matching = world
-        .responses(&account.id, now)
-        .filter(|_| sponsored)
+        .responses(key.as_deref().unwrap_or(""), now)
         .filter(|l| !only_test || l.test_lead)
         .filter(|l| (from..=to).contains(&l.submitted_at))
         .filter(|l| form_filter.is_none_or(|f| f == l.form_urn));
@@ -781,11 +846,19 @@ fn lead_response(world: &World, caller: &Caller, id: &str, now: i64) -> ApiResul
     let lead = world
         .lead(id, now)
         .ok_or_else(|| ApiError::not_found(format!("Lead form response {id} does not exist")))?;
-    lead_account(world, &lead.account_id, "leadFormResponses.GET", caller)?;
+    if lead.lead_type == "SPONSORED" {
+        lead_account(world, &lead.account_id, "leadFormResponses.GET", caller)?;
+    } else {
+        let org_id = urn_id(&lead.owner, "organization")
+            .ok()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_default();
+        lead_org(world, org_id, "leadFormResponses.GET", caller)?;
+    }
     Ok(Json(lead.json.clone()).into_response())
 }
 
-/// `POST /leadNotifications` `{"webhook", "owner": {"sponsoredAccount"}, "leadType"}` → 201 with
+/// `POST /leadNotifications` `{"webhook", "owner": {"sponsoredAccount"|"organization"}, "leadType"}` → 201 with
 /// `x-restli-id`. Subscribing the same URL to the same account again returns the existing id.
 fn subscribe(state: &mut SandboxState, caller: &Caller, body: &Bytes) -> ApiResult {
     let request: Value = serde_json::from_slice(body)
@@ -802,32 +875,44 @@ fn subscribe(state: &mut SandboxState, caller: &Caller, body: &Bytes) -> ApiResu
             )));
         }
     }
-    let owner = request
-        .get("owner")
-        .and_then(|o| o.get("sponsoredAccount"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::missing("owner"))?;
-    let account_id = urn_id(owner, "sponsoredAccount").map_err(ApiError::bad_request)?;
     let lead_type = request
         .get("leadType")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::missing("leadType"))?;
-    if lead_type != "SPONSORED" {
-        return Err(ApiError::bad_request(format!(
-            "leadType {lead_type:?} is not supported for ad accounts"
-        )));
-    }
-    let account = lead_account(
-        &state.world,
-        &account_id,
-        "leadNotifications.CREATE",
-        caller,
-    )?;
-    let owner = account.urn();
+    let owner_field = request.get("owner");
+    let resource = "leadNotifications.CREATE";
+    let owner = if let Some(urn) = owner_field
+        .and_then(|o| o.get("organization"))
+        .and_then(Value::as_str)
+    {
+        if !ORGANIC_TYPES.contains(&lead_type) {
+            return Err(ApiError::bad_request(format!(
+                "leadType {lead_type:?} is not supported for organizations"
+            )));
+        }
+        let id = urn_id(urn, "organization")
+            .ok()
+            .and_then(|id| id.parse::<i64>().ok())
+            .ok_or_else(|| ApiError::bad_request(format!("{urn} is not an organization URN")))?;
+        let org = lead_org(&state.world, id, resource, caller)?;
+        state.world.orgs[org].urn()
+    } else {
+        let urn = owner_field
+            .and_then(|o| o.get("sponsoredAccount"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::missing("owner"))?;
+        let account_id = urn_id(urn, "sponsoredAccount").map_err(ApiError::bad_request)?;
+        if lead_type != "SPONSORED" {
+            return Err(ApiError::bad_request(format!(
+                "leadType {lead_type:?} is not supported for ad accounts"
+            )));
+        }
+        lead_account(&state.world, &account_id, resource, caller)?.urn()
+    };
     let existing = state
         .subscriptions
         .iter()
-        .find(|s| s.webhook == webhook && s.owner == owner)
+        .find(|s| s.webhook == webhook && s.owner == owner && s.lead_type == lead_type)
         .map(|s| s.id.clone());
     let id = match existing {
         Some(id) => id,

@@ -30,10 +30,21 @@ const TEST_LEAD_SHARE: f64 = 0.05;
 /// Share of leads submitted again by someone who already submitted (email in another spelling).
 const REPEAT_PERSON_SHARE: f64 = 0.2;
 
+/// The organic lead types (`linkedin-api.md` §3.6): forms an organization owns directly.
+pub const ORGANIC_TYPES: [&str; 3] = ["COMPANY", "ORGANIZATION_PRODUCT", "EVENT"];
+
 pub(super) struct Org {
     pub id: i64,
     pub name: String,
     pub vanity: String,
+    /// Forms of the organic lead types, with their type (none unless organic leads are on).
+    pub organic_forms: Vec<(&'static str, Form)>,
+}
+
+/// The key a lead is indexed by: its ad account's id, or for an organic lead its organization
+/// and lead type (each pulled on its own, like LinkedIn's `owner` + `leadType` finder).
+pub fn organic_key(org_urn: &str, lead_type: &str) -> String {
+    format!("{org_urn}|{lead_type}")
 }
 
 impl Org {
@@ -110,7 +121,11 @@ impl Account {
 
 pub(super) struct Lead {
     pub id: String,
+    /// The ad account's id, or [`organic_key`] for an organic lead.
     pub account_id: String,
+    /// `urn:li:sponsoredAccount:..` or `urn:li:organization:..`.
+    pub owner: String,
+    pub lead_type: &'static str,
     pub submitted_at: i64,
     pub test_lead: bool,
     pub form_urn: String,
@@ -188,7 +203,91 @@ impl World {
             }
         }
         world.sort_leads();
+        // Organic data comes last, so the sponsored world is the same with or without it.
+        if config.organic_leads_per_type > 0 {
+            world.generate_organic(config.organic_leads_per_type, now);
+        }
         world
+    }
+
+    /// Organic forms and leads of every organic type on the first organization (the member is
+    /// its administrator) and on the partner's (no approved role: its lead calls answer 403).
+    fn generate_organic(&mut self, per_type: usize, now: i64) {
+        let partner = self.orgs.len() - 1;
+        for org in [0, partner] {
+            let urn = self.orgs[org].urn();
+            for (i, lead_type) in ORGANIC_TYPES.iter().enumerate() {
+                let locale = &LOCALES[(org + i) % LOCALES.len()];
+                let kind = if i % 2 == 0 {
+                    FormKind::Demo
+                } else {
+                    FormKind::Guide
+                };
+                let form = self.new_form(&json!({ "organization": urn }), kind, locale, now);
+                self.orgs[org].organic_forms.push((lead_type, form));
+            }
+            for lead_type in ORGANIC_TYPES {
+                let mut times: Vec<i64> =
+                    (0..per_type).map(|_| now - self.history_offset()).collect();
+                times.sort_unstable();
+                for at in times {
+                    let lead = self.new_organic_lead(org, lead_type, at);
+                    self.leads.push(lead);
+                }
+            }
+        }
+        self.sort_leads();
+    }
+
+    /// Whether the member lacks an approved role on the organization (as `organizationAcls`
+    /// says): every ad account it has is forbidden.
+    pub fn org_forbidden(&self, org: usize) -> bool {
+        self.accounts
+            .iter()
+            .filter(|a| a.org == org)
+            .all(|a| a.forbidden)
+    }
+
+    pub fn org_by_id(&self, id: i64) -> Option<usize> {
+        self.orgs.iter().position(|o| o.id == id)
+    }
+
+    /// An organic form by id, with its organization's index.
+    pub fn organic_form(&self, id: i64) -> Option<(usize, &Form)> {
+        self.orgs.iter().enumerate().find_map(|(i, o)| {
+            o.organic_forms
+                .iter()
+                .find(|(_, f)| f.id == id)
+                .map(|(_, f)| (i, f))
+        })
+    }
+
+    /// New organic responses submitted now (see `add_leads`).
+    pub fn add_organic_leads(
+        &mut self,
+        org_id: i64,
+        lead_type: &str,
+        n: usize,
+        now: i64,
+    ) -> Vec<String> {
+        let (Some(org), Some(lead_type)) = (
+            self.org_by_id(org_id),
+            ORGANIC_TYPES.iter().copied().find(|t| *t == lead_type),
+        ) else {
+            return Vec::new();
+        };
+        if self.orgs[org].organic_forms.is_empty() {
+            return Vec::new();
+        }
+        let mut ids = Vec::with_capacity(n);
+        for i in 0..n {
+            let at = now - (n - 1 - i) as i64;
+            let lead = self.new_organic_lead(org, lead_type, at);
+            ids.push(lead.id.clone());
+            self.leads.push(lead);
+        }
+        self.sort_leads();
+        ids
     }
 
     pub fn account(&self, id: &str) -> Option<&Account> {
@@ -315,6 +414,7 @@ impl World {
             id: self.unique_id(10_000_000..100_000_000),
             name,
             vanity,
+            organic_forms: Vec::new(),
         }
     }
 
@@ -345,7 +445,7 @@ impl World {
                 } else {
                     FormKind::Guide
                 };
-                self.new_form(&urn, kind, locale, now)
+                self.new_form(&json!({ "sponsoredAccount": urn }), kind, locale, now)
             })
             .collect();
         Account {
@@ -387,7 +487,7 @@ impl World {
 
     fn new_form(
         &mut self,
-        account_urn: &str,
+        owner: &Value,
         kind: FormKind,
         locale: &'static Locale,
         now: i64,
@@ -401,7 +501,7 @@ impl World {
         };
         let created = now - 430 * DAY_MS - self.rng.random_range(0..DAY_MS);
         let modified = created + self.rng.random_range(0..10 * DAY_MS);
-        form.json = form_json(&form, account_urn, created, modified);
+        form.json = form_json(&form, owner, created, modified);
         form
     }
 
@@ -495,6 +595,52 @@ impl World {
         Lead {
             id,
             account_id: acct.id.clone(),
+            owner: acct.urn(),
+            lead_type: "SPONSORED",
+            submitted_at: at,
+            test_lead,
+            form_urn: form.versioned_urn(),
+            json,
+        }
+    }
+
+    /// An organic response: owned by the organization, with no campaign and no creative.
+    fn new_organic_lead(&mut self, org: usize, lead_type: &'static str, at: i64) -> Lead {
+        let repeat = !self.people.is_empty() && self.rng.random_bool(REPEAT_PERSON_SHARE);
+        let (person, email) = if repeat {
+            let index = self.rng.random_range(0..self.people.len());
+            let email = self.people[index].email.clone();
+            (index, self.respelled(&email))
+        } else {
+            let index = self.new_person();
+            (index, self.people[index].email.clone())
+        };
+        let test_lead = self.rng.random_bool(TEST_LEAD_SHARE);
+        let id = self.lead_id();
+        let urn = self.orgs[org].urn();
+        let form = &self.orgs[org]
+            .organic_forms
+            .iter()
+            .find(|(t, _)| *t == lead_type)
+            .expect("a form of each organic type")
+            .1;
+        let person = &self.people[person];
+        let (answers, consents) = answers(form, person, &email, &mut self.rng);
+        let json = json!({
+            "owner": { "organization": urn },
+            "submitter": person.member,
+            "leadType": lead_type,
+            "versionedLeadGenFormUrn": form.versioned_urn(),
+            "id": id,
+            "submittedAt": at,
+            "testLead": test_lead,
+            "formResponse": { "consentResponses": consents, "answers": answers },
+        });
+        Lead {
+            id,
+            account_id: organic_key(&urn, lead_type),
+            owner: urn,
+            lead_type,
             submitted_at: at,
             test_lead,
             form_urn: form.versioned_urn(),
@@ -569,7 +715,7 @@ fn localized(locale: &Locale, text: &str) -> Value {
 }
 
 /// A `leadForms` element shaped like LinkedIn's `lead-form.json`.
-fn form_json(form: &Form, account_urn: &str, created: i64, modified: i64) -> Value {
+fn form_json(form: &Form, owner: &Value, created: i64, modified: i64) -> Value {
     let l = form.locale;
     let text_details = json!({ "textQuestionDetails": { "maxResponseLength": 300 } });
     let mut questions: Vec<Value> = PREDEFINED
@@ -628,7 +774,7 @@ fn form_json(form: &Form, account_urn: &str, created: i64, modified: i64) -> Val
     };
     json!({
         "reviewInfo": { "rejectionReasons": [], "lastUpdated": modified, "reviewStatus": "APPROVED" },
-        "owner": { "sponsoredAccount": account_urn },
+        "owner": owner,
         "hiddenFields": [
             { "name": "utm_source", "value": "linkedin" },
             { "name": "utm_campaign", "value": format!("{campaign_tag}-{}", l.code.to_lowercase()) },

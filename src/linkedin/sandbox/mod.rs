@@ -56,6 +56,10 @@ pub struct SandboxConfig {
     /// Whether the app is approved for programmatic refresh (default yes): without it token
     /// responses carry no refresh token, and the member authorizes again every 60 days.
     pub programmatic_refresh: bool,
+    /// Organic leads (COMPANY, ORGANIZATION_PRODUCT, EVENT) generated per lead type on each of
+    /// two organizations, one the member administers and one it has no role on (default 0: the
+    /// sponsored world alone, unchanged).
+    pub organic_leads_per_type: usize,
 }
 
 impl Default for SandboxConfig {
@@ -73,6 +77,7 @@ impl Default for SandboxConfig {
             access_token_ttl: 5_184_000,
             refresh_token_ttl: 31_536_000,
             programmatic_refresh: true,
+            organic_leads_per_type: 0,
         }
     }
 }
@@ -188,6 +193,18 @@ pub struct AccountTruth {
     pub name: String,
     /// The member has no approved role on its organization: its lead calls answer 403.
     pub forbidden: bool,
+}
+
+/// An organization, as a test's ground truth.
+#[derive(Debug, Clone)]
+pub struct OrganizationTruth {
+    pub id: i64,
+    pub urn: String,
+    pub name: String,
+    /// The member has no approved role on it: its lead calls answer 403.
+    pub forbidden: bool,
+    /// The organic lead types it has forms of.
+    pub lead_types: Vec<&'static str>,
 }
 
 /// The sandbox; cheap to clone (shared state).
@@ -345,6 +362,21 @@ impl Sandbox {
         ids
     }
 
+    /// New organic responses of `lead_type` on the organization, submitted now; notifies every
+    /// webhook subscribed to that organization and lead type.
+    pub fn add_organic_leads(&self, org_id: i64, lead_type: &str, n: usize) -> Vec<String> {
+        let now = now_ms();
+        let mut state = self.lock();
+        let ids = state.world.add_organic_leads(org_id, lead_type, n, now);
+        let deliveries = ids
+            .iter()
+            .flat_map(|id| self.deliveries(&state, WebhookAction::Created, id, now))
+            .collect();
+        drop(state);
+        self.fire(deliveries);
+        ids
+    }
+
     /// Removes a response and notifies (DELETED, Signed) every webhook subscribed to its account.
     pub fn delete_lead(&self, response_id: &str) {
         let now = now_ms();
@@ -402,6 +434,51 @@ impl Sandbox {
             .responses(account_id, now)
             .map(|l| l.json.clone())
             .collect()
+    }
+
+    /// Organizations that own organic forms (none unless `organic_leads_per_type` > 0).
+    pub fn organizations(&self) -> Vec<OrganizationTruth> {
+        let state = self.lock();
+        let world = &state.world;
+        world
+            .orgs
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| !o.organic_forms.is_empty())
+            .map(|(i, o)| OrganizationTruth {
+                id: o.id,
+                urn: o.urn(),
+                name: o.name.clone(),
+                forbidden: world.org_forbidden(i),
+                lead_types: o.organic_forms.iter().map(|(t, _)| *t).collect(),
+            })
+            .collect()
+    }
+
+    /// The organic responses of one lead type LinkedIn would return for the organization now.
+    pub fn organic_responses(&self, org_urn: &str, lead_type: &str) -> Vec<Value> {
+        let now = now_ms();
+        self.lock()
+            .world
+            .responses(&data::organic_key(org_urn, lead_type), now)
+            .map(|l| l.json.clone())
+            .collect()
+    }
+
+    /// The organization's organic `leadForms` elements (every type).
+    pub fn organic_forms(&self, org_id: i64) -> Vec<Value> {
+        let state = self.lock();
+        state
+            .world
+            .org_by_id(org_id)
+            .map(|i| {
+                state.world.orgs[i]
+                    .organic_forms
+                    .iter()
+                    .map(|(_, f)| f.json.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// How many responses a full sync should store: those of the accounts the member may read.
@@ -483,11 +560,10 @@ impl Sandbox {
         let Some(lead) = state.world.any_lead(response_id) else {
             return Vec::new();
         };
-        let owner = format!("urn:li:sponsoredAccount:{}", lead.account_id);
         state
             .subscriptions
             .iter()
-            .filter(|s| s.owner == owner)
+            .filter(|s| s.owner == lead.owner && s.lead_type == lead.lead_type)
             .map(|s| (s.webhook.clone(), webhooks::notification(action, lead, now)))
             .collect()
     }

@@ -3,8 +3,8 @@
 //!
 //! The exact notification JSON is open in the spec; the sandbox sends
 //! `{"notificationId", "type": "LEAD_ACTION", "leadAction": "CREATED"|"DELETED",
-//! "leadGenFormResponse": "<response id>", "owner": {"sponsoredAccount": URN},
-//! "leadGenForm": "<versioned form URN>", "leadType": "SPONSORED", "occurredAt": ms}`.
+//! "leadGenFormResponse": "<response id>", "owner": {"sponsoredAccount"|"organization": URN},
+//! "leadGenForm": "<versioned form URN>", "leadType": "SPONSORED"|"COMPANY"|.., "occurredAt": ms}`.
 
 use std::time::Duration;
 
@@ -22,7 +22,7 @@ const SIGNATURE_PREFIX: &str = "hmacsha256=";
 pub(super) struct Subscription {
     pub id: String,
     pub webhook: String,
-    /// `urn:li:sponsoredAccount:{id}`.
+    /// `urn:li:sponsoredAccount:{id}` or `urn:li:organization:{id}`.
     pub owner: String,
     pub lead_type: String,
 }
@@ -32,9 +32,18 @@ impl Subscription {
         json!({
             "id": self.id,
             "webhook": self.webhook,
-            "owner": { "sponsoredAccount": self.owner },
+            "owner": owner_json(&self.owner),
             "leadType": self.lead_type,
         })
+    }
+}
+
+/// `{"sponsoredAccount": urn}` or `{"organization": urn}`, by the URN's kind.
+pub(super) fn owner_json(urn: &str) -> Value {
+    if urn.starts_with("urn:li:organization:") {
+        json!({ "organization": urn })
+    } else {
+        json!({ "sponsoredAccount": urn })
     }
 }
 
@@ -57,9 +66,9 @@ pub(super) fn notification(action: WebhookAction, lead: &Lead, now: i64) -> Stri
             WebhookAction::Deleted => "DELETED",
         },
         "leadGenFormResponse": lead.id,
-        "owner": { "sponsoredAccount": format!("urn:li:sponsoredAccount:{}", lead.account_id) },
+        "owner": owner_json(&lead.owner),
         "leadGenForm": lead.form_urn,
-        "leadType": "SPONSORED",
+        "leadType": lead.lead_type,
         "occurredAt": now,
     })
     .to_string()
