@@ -48,11 +48,50 @@ text_enum!(
 
 text_enum!(LeadSource {
     LinkedinSponsoredContent = "LINKEDIN_SPONSORED_CONTENT",
+    LinkedinCompanyPage = "LINKEDIN_COMPANY_PAGE",
+    LinkedinProductPage = "LINKEDIN_PRODUCT_PAGE",
+    LinkedinEvent = "LINKEDIN_EVENT",
     Manual = "MANUAL",
     Import = "IMPORT",
     Web = "WEB",
     Other = "OTHER",
 });
+
+text_enum!(
+    /// LinkedIn's lead types: ads, and the organic forms of organizations (§3.6).
+    LeadType {
+        Sponsored = "SPONSORED",
+        Company = "COMPANY",
+        OrganizationProduct = "ORGANIZATION_PRODUCT",
+        Event = "EVENT",
+    }
+);
+
+impl LeadSource {
+    /// The source of a lead created from a LinkedIn response of `lead_type` (§3.6): ads are
+    /// "LinkedIn Sponsored Content", the organic types their page or event. An unknown type
+    /// (LinkedIn adds them) counts as sponsored, the connector's only source before.
+    pub fn of_lead_type(lead_type: &str) -> LeadSource {
+        match lead_type {
+            "COMPANY" => LeadSource::LinkedinCompanyPage,
+            "ORGANIZATION_PRODUCT" => LeadSource::LinkedinProductPage,
+            "EVENT" => LeadSource::LinkedinEvent,
+            _ => LeadSource::LinkedinSponsoredContent,
+        }
+    }
+
+    /// Whether leads of this source come from LinkedIn (and go when LinkedIn deletes their only
+    /// response).
+    pub fn is_linkedin(self) -> bool {
+        matches!(
+            self,
+            LeadSource::LinkedinSponsoredContent
+                | LeadSource::LinkedinCompanyPage
+                | LeadSource::LinkedinProductPage
+                | LeadSource::LinkedinEvent
+        )
+    }
+}
 
 text_enum!(MatchingStatus {
     Pending = "PENDING",

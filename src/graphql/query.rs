@@ -203,6 +203,8 @@ pub struct FormSubmissionFilter {
     pub account_id: Option<ID>,
     pub lead_id: Option<ID>,
     pub matching_status: Option<MatchingStatus>,
+    /// Ads (SPONSORED) or one of the organic types.
+    pub lead_type: Option<LeadType>,
     pub submitted_after: Option<DateTime<Utc>>,
     pub submitted_before: Option<DateTime<Utc>>,
     pub test_lead: Option<bool>,
@@ -217,6 +219,7 @@ impl FormSubmissionFilter {
             account_id: parse(&self.account_id, "account")?,
             lead_id: parse(&self.lead_id, "lead")?,
             matching_status: self.matching_status.map(Into::into),
+            lead_type: self.lead_type.map(Into::into),
             submitted_after: self.submitted_after,
             submitted_before: self.submitted_before,
             test_lead: self.test_lead,

@@ -49,11 +49,31 @@ pub enum Role {
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::LeadSource")]
 pub enum LeadSource {
+    /// "LinkedIn Sponsored Content": a lead gen form on an ad (lead type SPONSORED).
     LinkedinSponsoredContent,
+    /// A lead gen form on a LinkedIn company page (lead type COMPANY).
+    LinkedinCompanyPage,
+    /// A lead gen form on a LinkedIn product page (lead type ORGANIZATION_PRODUCT).
+    LinkedinProductPage,
+    /// A lead gen form of a LinkedIn event (lead type EVENT).
+    LinkedinEvent,
     Manual,
     Import,
     Web,
     Other,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::LeadType")]
+pub enum LeadType {
+    /// A form on an ad of an ad account.
+    Sponsored,
+    /// A form on an organization's company page.
+    Company,
+    /// A form on an organization's product page.
+    OrganizationProduct,
+    /// A form of an organization's LinkedIn event.
+    Event,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]

@@ -1261,7 +1261,9 @@ fn new_lead(p: &Prepared, now: DateTime<Utc>) -> lead::Model {
         city: None,
         zip_code: None,
         custom_fields: json!({}),
-        source: LeadSource::LinkedinSponsoredContent.as_str().into(),
+        source: LeadSource::of_lead_type(&p.response.lead_type)
+            .as_str()
+            .into(),
         source_campaign_id: p.campaign_id,
         source_form_id: p.form.as_ref().map(|f| f.id),
         latest_submission_at: Some(p.response.submitted_at),

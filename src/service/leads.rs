@@ -642,7 +642,11 @@ pub async fn erase_response(db: &DatabaseConnection, linkedin_id: &str) -> AppRe
             .filter(form_submission::Column::LeadId.eq(lead_id))
             .count(&txn)
             .await?;
-        if others == 0 && lead.source == LeadSource::LinkedinSponsoredContent.as_str() {
+        let from_linkedin = lead
+            .source
+            .parse::<LeadSource>()
+            .is_ok_and(LeadSource::is_linkedin);
+        if others == 0 && from_linkedin {
             lead::Entity::delete_by_id(lead_id).exec(&txn).await?;
         } else {
             let mut active: lead::ActiveModel = lead.into();

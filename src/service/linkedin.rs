@@ -124,6 +124,7 @@ pub struct SubmissionFilter {
     pub account_id: Option<i64>,
     pub lead_id: Option<i64>,
     pub matching_status: Option<MatchingStatus>,
+    pub lead_type: Option<crate::domain::LeadType>,
     pub submitted_after: Option<DateTime<Utc>>,
     pub submitted_before: Option<DateTime<Utc>>,
     pub test_lead: Option<bool>,
@@ -147,6 +148,9 @@ fn filtered_submissions(filter: &SubmissionFilter) -> Select<form_submission::En
     if let Some(v) = filter.matching_status {
         cond = cond.add(C::MatchingStatus.eq(v.as_str()));
     }
+    if let Some(v) = filter.lead_type {
+        cond = cond.add(C::LeadType.eq(v.as_str()));
+    }
     if let Some(v) = filter.submitted_after {
         cond = cond.add(C::SubmittedAt.gte(v));
     }
@@ -168,6 +172,7 @@ fn counter_of(filter: &SubmissionFilter) -> Option<String> {
         account_id: None,
         lead_id: None,
         matching_status: None,
+        lead_type: None,
         submitted_after: None,
         submitted_before: None,
         test_lead: None,

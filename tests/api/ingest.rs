@@ -1205,3 +1205,95 @@ async fn each_submission_keeps_the_legal_text_of_the_form_version_it_was_shown()
         .clone();
     assert_eq!(kept, "https://x.example/privacy");
 }
+
+#[tokio::test]
+async fn organic_leads_get_the_source_of_their_lead_type_and_filter_apart() {
+    let app = TestApp::new().await;
+    let s2s = app.token(&[Role::S2sInbound]).await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    let org = json!({"organization": "urn:li:organization:11223344"});
+    let mut organic_form = form();
+    organic_form["owner"] = org.clone();
+    // Organic responses: owned by the organization, no campaign, no creative.
+    let organic = |id: &str, lead_type: &str, email: &str| {
+        let mut r = response(id, 3, &[(1, email)]);
+        r["owner"] = org.clone();
+        r["leadType"] = json!(lead_type);
+        r.as_object_mut().unwrap().remove("leadMetadata");
+        r.as_object_mut().unwrap().remove("associatedEntity");
+        r
+    };
+    let report = ingest(
+        &app,
+        &s2s,
+        vec![organic_form],
+        vec![
+            response("ad-1", 1, &[(1, "ad@example.com")]),
+            organic("page-1", "COMPANY", "page@example.com"),
+            organic("product-1", "ORGANIZATION_PRODUCT", "product@example.com"),
+            organic("event-1", "EVENT", "event@example.com"),
+        ],
+    )
+    .await;
+    assert_eq!(report["submissionsCreated"], 4, "{report}");
+    assert_eq!(report["leadsCreated"], 4, "{report}");
+
+    let sources = app
+        .query(
+            Some(&sales),
+            "{ leads(first: 10) { edges { node { email source } } } leadsBySource { source count } }",
+            json!({}),
+        )
+        .await;
+    let by_email: std::collections::HashMap<String, String> = sources["data"]["leads"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["email"].as_str().unwrap().to_owned(),
+                e["node"]["source"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(by_email["ad@example.com"], "LINKEDIN_SPONSORED_CONTENT");
+    assert_eq!(by_email["page@example.com"], "LINKEDIN_COMPANY_PAGE");
+    assert_eq!(by_email["product@example.com"], "LINKEDIN_PRODUCT_PAGE");
+    assert_eq!(by_email["event@example.com"], "LINKEDIN_EVENT");
+    let counts = sources["data"]["leadsBySource"].as_array().unwrap();
+    for source in [
+        "LINKEDIN_SPONSORED_CONTENT",
+        "LINKEDIN_COMPANY_PAGE",
+        "LINKEDIN_PRODUCT_PAGE",
+        "LINKEDIN_EVENT",
+    ] {
+        assert!(
+            counts.contains(&json!({"source": source, "count": 1})),
+            "{source}: {counts:?}"
+        );
+    }
+
+    let events = app
+        .query(
+            Some(&sales),
+            "{ formSubmissions(first: 10, filter: {leadType: EVENT}) { totalCount edges { node { linkedInId leadType campaign { id } customerJourney { id } } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(events.get("errors").is_none(), "{events}");
+    let list = &events["data"]["formSubmissions"];
+    assert_eq!(list["totalCount"], 1);
+    assert_eq!(list["edges"][0]["node"]["linkedInId"], "event-1");
+    assert_eq!(list["edges"][0]["node"]["leadType"], "EVENT");
+    // No campaign, so no customer journey.
+    assert!(list["edges"][0]["node"]["campaign"].is_null());
+    assert!(list["edges"][0]["node"]["customerJourney"].is_null());
+    let ads = app
+        .query(
+            Some(&sales),
+            "{ formSubmissions(first: 10, filter: {leadType: SPONSORED}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(ads["data"]["formSubmissions"]["totalCount"], 1, "{ads}");
+}
