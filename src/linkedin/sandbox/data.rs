@@ -550,16 +550,21 @@ impl World {
         }
     }
 
-    fn new_lead(&mut self, account: usize, at: i64) -> Lead {
+    /// Who submits the next lead: sometimes someone who already did (email spelled anew).
+    fn submitter(&mut self) -> (usize, String) {
         let repeat = !self.people.is_empty() && self.rng.random_bool(REPEAT_PERSON_SHARE);
-        let (person, email) = if repeat {
+        if repeat {
             let index = self.rng.random_range(0..self.people.len());
             let email = self.people[index].email.clone();
             (index, self.respelled(&email))
         } else {
             let index = self.new_person();
             (index, self.people[index].email.clone())
-        };
+        }
+    }
+
+    fn new_lead(&mut self, account: usize, at: i64) -> Lead {
+        let (person, email) = self.submitter();
         let test_lead = self.rng.random_bool(TEST_LEAD_SHARE);
         let form_index = self.rng.random_range(0..self.accounts[account].forms.len());
         let running: Vec<usize> = (0..self.accounts[account].campaigns.len())
@@ -606,15 +611,7 @@ impl World {
 
     /// An organic response: owned by the organization, with no campaign and no creative.
     fn new_organic_lead(&mut self, org: usize, lead_type: &'static str, at: i64) -> Lead {
-        let repeat = !self.people.is_empty() && self.rng.random_bool(REPEAT_PERSON_SHARE);
-        let (person, email) = if repeat {
-            let index = self.rng.random_range(0..self.people.len());
-            let email = self.people[index].email.clone();
-            (index, self.respelled(&email))
-        } else {
-            let index = self.new_person();
-            (index, self.people[index].email.clone())
-        };
+        let (person, email) = self.submitter();
         let test_lead = self.rng.random_bool(TEST_LEAD_SHARE);
         let id = self.lead_id();
         let urn = self.orgs[org].urn();

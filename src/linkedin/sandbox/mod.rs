@@ -353,13 +353,7 @@ impl Sandbox {
         let now = now_ms();
         let mut state = self.lock();
         let ids = state.world.add_leads(account_id, n, now);
-        let deliveries = ids
-            .iter()
-            .flat_map(|id| self.deliveries(&state, WebhookAction::Created, id, now))
-            .collect();
-        drop(state);
-        self.fire(deliveries);
-        ids
+        self.announce_created(state, ids, now)
     }
 
     /// New organic responses of `lead_type` on the organization, submitted now; notifies every
@@ -368,13 +362,7 @@ impl Sandbox {
         let now = now_ms();
         let mut state = self.lock();
         let ids = state.world.add_organic_leads(org_id, lead_type, n, now);
-        let deliveries = ids
-            .iter()
-            .flat_map(|id| self.deliveries(&state, WebhookAction::Created, id, now))
-            .collect();
-        drop(state);
-        self.fire(deliveries);
-        ids
+        self.announce_created(state, ids, now)
     }
 
     /// Removes a response and notifies (DELETED, Signed) every webhook subscribed to its account.
@@ -548,6 +536,22 @@ impl Sandbox {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// Notifies (CREATED, Signed) the subscribers of each new lead, after the lock is released.
+    fn announce_created(
+        &self,
+        state: MutexGuard<'_, State>,
+        ids: Vec<String>,
+        now: i64,
+    ) -> Vec<String> {
+        let deliveries = ids
+            .iter()
+            .flat_map(|id| self.deliveries(&state, WebhookAction::Created, id, now))
+            .collect();
+        drop(state);
+        self.fire(deliveries);
+        ids
+    }
 
     /// `(url, body)` of the notifications a lead change sends, one per subscription on its account.
     fn deliveries(
