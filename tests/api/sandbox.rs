@@ -1814,3 +1814,112 @@ async fn organic_notifications_subscribe_per_organization_and_type_and_deliver()
             .any(|l| l["id"] == event)
     );
 }
+
+fn organic_range_query(
+    org_urn: &str,
+    lead_type: &str,
+    (from, to): (i64, i64),
+    start: usize,
+    count: usize,
+) -> String {
+    restli::encode_query(&[
+        ("q", json!("owner")),
+        ("owner", json!({ "organization": org_urn })),
+        ("leadType", json!({ "leadType": lead_type })),
+        ("limitedToTestLeads", json!(false)),
+        ("submittedAtTimeRange", json!({ "start": from, "end": to })),
+        ("start", json!(start)),
+        ("count", json!(count)),
+    ])
+}
+
+/// Every page (100 a page) of an organization's responses of one lead type in the range.
+async fn all_organic_leads(
+    sandbox: &Sandbox,
+    token: &str,
+    org_urn: &str,
+    lead_type: &str,
+    range: (i64, i64),
+) -> Vec<Value> {
+    let mut elements = Vec::new();
+    let mut start = 0;
+    loop {
+        let query = organic_range_query(org_urn, lead_type, range, start, 100);
+        let (status, body) = get_json(sandbox, token, &format!("/leadFormResponses?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["paging"]["start"], start);
+        assert_eq!(body["paging"]["count"], 100);
+        let page = body["elements"].as_array().unwrap().clone();
+        let short = page.len() < 100;
+        elements.extend(page);
+        if short {
+            return elements;
+        }
+        start += 100;
+    }
+}
+
+#[tokio::test]
+async fn an_organization_without_ad_accounts_is_administered_for_its_organic_forms() {
+    let sandbox = start(SandboxConfig {
+        accounts: 0,
+        organic_leads_per_type: 20,
+        ..Default::default()
+    })
+    .await;
+    let token = access_token(&sandbox).await;
+    let orgs = sandbox.organizations();
+    assert_eq!(orgs.len(), 2, "{orgs:?}");
+    let org = orgs
+        .iter()
+        .find(|o| !o.forbidden)
+        .expect("an administered org");
+    assert!(orgs.iter().any(|o| o.forbidden));
+    assert_eq!(
+        org.lead_types,
+        vec!["COMPANY", "ORGANIZATION_PRODUCT", "EVENT"]
+    );
+
+    let (status, acls) = get_json(
+        &sandbox,
+        &token,
+        "/organizationAcls?q=roleAssignee&state=APPROVED",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let elements = acls["elements"].as_array().unwrap();
+    assert_eq!(elements.len(), 1, "{acls}");
+    assert_eq!(elements[0]["organization"], org.urn);
+    assert_eq!(elements[0]["state"], "APPROVED");
+    assert!(
+        ["ADMINISTRATOR", "LEAD_GEN_FORMS_MANAGER"]
+            .contains(&elements[0]["role"].as_str().unwrap())
+    );
+
+    let forms_query = restli::encode_query(&[
+        ("q", json!("owner")),
+        ("owner", json!({ "organization": org.urn })),
+    ]);
+    let (status, forms) = get_json(&sandbox, &token, &format!("/leadForms?{forms_query}")).await;
+    assert_eq!(status, StatusCode::OK, "{forms}");
+    assert_eq!(forms["elements"].as_array().unwrap().len(), 3);
+    assert_eq!(forms["paging"]["total"], 3);
+    assert_eq!(
+        forms["elements"].as_array().unwrap(),
+        &sandbox.organic_forms(org.id)
+    );
+    let now = now_ms();
+    for lead_type in ["COMPANY", "ORGANIZATION_PRODUCT", "EVENT"] {
+        let got = all_organic_leads(
+            &sandbox,
+            &token,
+            &org.urn,
+            lead_type,
+            (now - 400 * DAY_MS, now),
+        )
+        .await;
+        assert!(!got.is_empty());
+        assert_eq!(got, sandbox.organic_responses(&org.urn, lead_type));
+    }
+    assert_eq!(sandbox.readable_response_count(), 0, "no ad account leads");
+}

@@ -574,17 +574,16 @@ fn ad_accounts(world: &World, params: &Params) -> ApiResult {
     ))
 }
 
-/// `GET /organizationAcls?q=roleAssignee&state=APPROVED`: approved roles on the organizations of
-/// the usable accounts; only a pending request on the forbidden account's organization.
+/// `GET /organizationAcls?q=roleAssignee&state=APPROVED`: approved roles on the member's
+/// organizations (those of the usable accounts, and any owning only organic forms); only a pending
+/// request on the forbidden account's organization.
 fn organization_acls(world: &World, caller: &Caller, params: &Params) -> ApiResult {
     params.finder("roleAssignee")?;
     let wanted_state = params.text("state")?;
     let wanted_role = params.text("role")?;
     let mut elements = Vec::new();
     for (index, org) in world.orgs.iter().enumerate() {
-        let accounts = world.accounts.iter().filter(|a| a.org == index);
-        let forbidden = accounts.clone().all(|a| a.forbidden);
-        let (role, state) = if forbidden {
+        let (role, state) = if world.org_forbidden(index) {
             ("LEAD_GEN_FORMS_MANAGER", "REQUESTED")
         } else if index == 0 {
             ("ADMINISTRATOR", "APPROVED")

@@ -57,8 +57,8 @@ pub struct SandboxConfig {
     /// responses carry no refresh token, and the member authorizes again every 60 days.
     pub programmatic_refresh: bool,
     /// Organic leads (COMPANY, ORGANIZATION_PRODUCT, EVENT) generated per lead type on each of
-    /// two organizations, one the member administers and one it has no role on (default 0: the
-    /// sponsored world alone, unchanged).
+    /// two organizations, one the member administers (with `accounts: 0`, one added that owns no
+    /// ad account) and one it has no role on (default 0: the sponsored world alone, unchanged).
     pub organic_leads_per_type: usize,
 }
 
