@@ -1860,6 +1860,75 @@ async fn all_organic_leads(
 }
 
 #[tokio::test]
+async fn organic_paging_over_a_year_returns_exactly_the_retained_responses_per_type() {
+    let per_type = 230;
+    let sandbox = start(SandboxConfig {
+        organic_leads_per_type: per_type,
+        ..Default::default()
+    })
+    .await;
+    let token = access_token(&sandbox).await;
+    let org = sandbox
+        .organizations()
+        .into_iter()
+        .find(|o| !o.forbidden)
+        .unwrap();
+    let mut readable = 0;
+    let mut seen = HashSet::new();
+    for lead_type in ["COMPANY", "ORGANIZATION_PRODUCT", "EVENT"] {
+        let truth = sandbox.organic_responses(&org.urn, lead_type);
+        // Generated over 400 days, kept 365: the oldest ~9% are gone.
+        assert!(
+            truth.len() < per_type && truth.len() * 100 > per_type * 85,
+            "{lead_type}: {} of {per_type}",
+            truth.len()
+        );
+        readable += truth.len();
+        let now = now_ms();
+        // More than one page of 100, so start/count paging is exercised.
+        let elements = all_organic_leads(
+            &sandbox,
+            &token,
+            &org.urn,
+            lead_type,
+            (now - 400 * DAY_MS, now),
+        )
+        .await;
+        assert_eq!(
+            ids(&elements),
+            ids(&truth),
+            "{lead_type}: same responses, same order"
+        );
+        let times: Vec<i64> = elements
+            .iter()
+            .map(|e| e["submittedAt"].as_i64().unwrap())
+            .collect();
+        assert!(times.iter().all(|t| *t >= now - 365 * DAY_MS && *t <= now));
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+        assert!(elements.iter().all(|e| e["leadType"] == lead_type));
+        // Each type is its own collection: no response is served under two types.
+        assert!(ids(&elements).into_iter().all(|id| seen.insert(id)));
+
+        let query = organic_range_query(&org.urn, lead_type, (0, now), 0, 100);
+        let (_, first) = get_json(&sandbox, &token, &format!("/leadFormResponses?{query}")).await;
+        assert_eq!(first["paging"]["total"], truth.len());
+
+        // A narrower range is honoured, both ends inclusive.
+        let from = now - 100 * DAY_MS;
+        let to = now - 30 * DAY_MS;
+        let recent = all_organic_leads(&sandbox, &token, &org.urn, lead_type, (from, to)).await;
+        let expected: Vec<Value> = truth
+            .iter()
+            .filter(|e| (from..=to).contains(&e["submittedAt"].as_i64().unwrap()))
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(recent, expected);
+    }
+    assert_eq!(sandbox.readable_organic_response_count(), readable);
+}
+
+#[tokio::test]
 async fn an_organization_without_ad_accounts_is_administered_for_its_organic_forms() {
     let sandbox = start(SandboxConfig {
         accounts: 0,

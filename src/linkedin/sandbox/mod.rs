@@ -455,7 +455,9 @@ impl Sandbox {
             .collect()
     }
 
-    /// The organic responses of one lead type LinkedIn would return for the organization now.
+    /// The organic responses of one lead type LinkedIn would return for the organization
+    /// (`urn:li:organization:{id}`) now: within the 365-day retention, test leads included, in
+    /// API order.
     pub fn organic_responses(&self, org_urn: &str, lead_type: &str) -> Vec<Value> {
         let now = now_ms();
         self.lock()
@@ -491,6 +493,22 @@ impl Sandbox {
             .iter()
             .filter(|a| !a.forbidden)
             .map(|a| state.world.responses(&a.id, now).count())
+            .sum()
+    }
+
+    /// How many organic responses a full organic sync should store: every organic type of the
+    /// organizations the member has an approved role on (the sponsored count leaves them out).
+    pub fn readable_organic_response_count(&self) -> usize {
+        let now = now_ms();
+        let state = self.lock();
+        let world = &state.world;
+        (0..world.orgs.len())
+            .filter(|&org| !world.org_forbidden(org))
+            .flat_map(|org| {
+                let urn = world.orgs[org].urn();
+                data::ORGANIC_TYPES.map(|t| data::organic_key(&urn, t))
+            })
+            .map(|key| world.responses(&key, now).count())
             .sum()
     }
 
