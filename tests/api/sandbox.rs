@@ -1992,3 +1992,132 @@ async fn an_organization_without_ad_accounts_is_administered_for_its_organic_for
     }
     assert_eq!(sandbox.readable_response_count(), 0, "no ad account leads");
 }
+
+#[tokio::test]
+async fn organic_subscriptions_are_one_per_organization_and_lead_type() {
+    let sandbox = start(organic()).await;
+    let secret = sandbox.config().client_secret.clone();
+    let token = access_token(&sandbox).await;
+    let orgs = sandbox.organizations();
+    let org = orgs.iter().find(|o| !o.forbidden).unwrap();
+    let partner = orgs.iter().find(|o| o.forbidden).unwrap();
+    let (url, mut rx) = webhook_receiver(&secret).await;
+    let subscribe = |owner: &str, lead_type: &str| {
+        http()
+            .post(format!("{}/leadNotifications", sandbox.api_url()))
+            .bearer_auth(&token)
+            .header("LinkedIn-Version", version())
+            .header("X-Restli-Protocol-Version", "2.0.0")
+            .json(&json!({
+                "webhook": url, "owner": { "organization": owner }, "leadType": lead_type
+            }))
+            .send()
+    };
+    let mut created = HashMap::new();
+    for lead_type in ["COMPANY", "ORGANIZATION_PRODUCT"] {
+        let response = subscribe(&org.urn, lead_type).await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let id = response.headers()["x-restli-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        created.insert(lead_type, id);
+    }
+    assert_ne!(created["COMPANY"], created["ORGANIZATION_PRODUCT"]);
+    // The same owner and type again is the same subscription.
+    let again = subscribe(&org.urn, "COMPANY").await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["x-restli-id"], created["COMPANY"].as_str());
+    // No role on the partner's organization: 403 like its lead calls.
+    let denied = subscribe(&partner.urn, "COMPANY").await.unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    let body: Value = denied.json().await.unwrap();
+    assert_eq!(body["code"], "ACCESS_DENIED");
+    // An organic type for an ad account is refused like SPONSORED for an organization.
+    let account = &usable_accounts(&sandbox)[0];
+    let refused = http()
+        .post(format!("{}/leadNotifications", sandbox.api_url()))
+        .bearer_auth(&token)
+        .header("LinkedIn-Version", version())
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .json(&json!({ "webhook": url, "owner": owner(account), "leadType": "COMPANY" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+
+    let mut subscriptions: Vec<(String, String, String)> = sandbox
+        .lead_notification_subscriptions()
+        .into_iter()
+        .map(|s| {
+            assert_eq!(s.webhook, url);
+            (s.id, s.owner, s.lead_type)
+        })
+        .collect();
+    subscriptions.sort();
+    let mut expected = vec![
+        (
+            created["COMPANY"].clone(),
+            org.urn.clone(),
+            "COMPANY".to_owned(),
+        ),
+        (
+            created["ORGANIZATION_PRODUCT"].clone(),
+            org.urn.clone(),
+            "ORGANIZATION_PRODUCT".to_owned(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(subscriptions, expected);
+
+    // Leads of the partner's organization or of an unsubscribed type announce nothing; the next
+    // delivery is the subscribed type's lead, deleted after, both with owner and type.
+    assert_eq!(sandbox.add_organic_leads(partner.id, "COMPANY", 1).len(), 1);
+    assert_eq!(sandbox.add_organic_leads(org.id, "EVENT", 1).len(), 1);
+    let product = sandbox.add_organic_leads(org.id, "ORGANIZATION_PRODUCT", 1)[0].clone();
+    let (_, _, body) = next(&mut rx).await;
+    assert_eq!(body["leadGenFormResponse"], product);
+    assert_eq!(body["leadAction"], "CREATED");
+    assert_eq!(body["leadType"], "ORGANIZATION_PRODUCT");
+    assert_eq!(body["owner"], json!({ "organization": org.urn }));
+    let (status, lead) = get_json(&sandbox, &token, &format!("/leadFormResponses/{product}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(lead["leadType"], "ORGANIZATION_PRODUCT");
+    assert_eq!(body["leadGenForm"], lead["versionedLeadGenFormUrn"]);
+
+    sandbox.delete_lead(&product);
+    let (_, _, body) = next(&mut rx).await;
+    assert_eq!(body["leadGenFormResponse"], product);
+    assert_eq!(body["leadAction"], "DELETED");
+    assert_eq!(body["leadType"], "ORGANIZATION_PRODUCT");
+    assert_eq!(body["owner"], json!({ "organization": org.urn }));
+    let (status, _) = get_json(&sandbox, &token, &format!("/leadFormResponses/{product}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Unsubscribing one type leaves the other.
+    let deleted = http()
+        .delete(format!(
+            "{}/leadNotifications/{}",
+            sandbox.api_url(),
+            created["COMPANY"]
+        ))
+        .bearer_auth(&token)
+        .header("LinkedIn-Version", version())
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    let left: Vec<String> = sandbox
+        .lead_notification_subscriptions()
+        .into_iter()
+        .map(|s| s.lead_type)
+        .collect();
+    assert_eq!(left, vec!["ORGANIZATION_PRODUCT"]);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), rx.recv())
+            .await
+            .is_err(),
+        "nothing else was announced"
+    );
+}

@@ -858,7 +858,9 @@ fn lead_response(world: &World, caller: &Caller, id: &str, now: i64) -> ApiResul
 }
 
 /// `POST /leadNotifications` `{"webhook", "owner": {"sponsoredAccount"|"organization"}, "leadType"}` → 201 with
-/// `x-restli-id`. Subscribing the same URL to the same account again returns the existing id.
+/// `x-restli-id`. Subscribing the same URL to the same owner and lead type again returns the
+/// existing id. Unlike the finder (an empty page), a lead type the owner cannot have is a 400 here:
+/// a subscription that could never fire is a caller's mistake worth surfacing.
 fn subscribe(state: &mut SandboxState, caller: &Caller, body: &Bytes) -> ApiResult {
     let request: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("The request body is not JSON: {e}")))?;

@@ -196,7 +196,7 @@ pub struct AccountTruth {
 }
 
 /// An organization, as a test's ground truth.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrganizationTruth {
     pub id: i64,
     pub urn: String,
@@ -205,6 +205,17 @@ pub struct OrganizationTruth {
     pub forbidden: bool,
     /// The organic lead types it has forms of.
     pub lead_types: Vec<&'static str>,
+}
+
+/// One lead notification subscription, as a test's ground truth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionTruth {
+    pub id: String,
+    pub webhook: String,
+    /// `urn:li:sponsoredAccount:{id}` or `urn:li:organization:{id}`.
+    pub owner: String,
+    /// `SPONSORED`, `COMPANY`, `ORGANIZATION_PRODUCT` or `EVENT`.
+    pub lead_type: String,
 }
 
 /// The sandbox; cheap to clone (shared state).
@@ -521,7 +532,22 @@ impl Sandbox {
             .unwrap_or_default()
     }
 
-    /// `(id, webhook url, account URN)` of every lead notification subscription.
+    /// Every lead notification subscription with its lead type: an organization has one per
+    /// organic type it is subscribed for.
+    pub fn lead_notification_subscriptions(&self) -> Vec<SubscriptionTruth> {
+        self.lock()
+            .subscriptions
+            .iter()
+            .map(|s| SubscriptionTruth {
+                id: s.id.clone(),
+                webhook: s.webhook.clone(),
+                owner: s.owner.clone(),
+                lead_type: s.lead_type.clone(),
+            })
+            .collect()
+    }
+
+    /// `(id, webhook url, owner URN)` of every lead notification subscription.
     pub fn webhook_subscriptions(&self) -> Vec<(String, String, String)> {
         self.lock()
             .subscriptions
