@@ -1814,3 +1814,310 @@ async fn organic_notifications_subscribe_per_organization_and_type_and_deliver()
             .any(|l| l["id"] == event)
     );
 }
+
+fn organic_range_query(
+    org_urn: &str,
+    lead_type: &str,
+    (from, to): (i64, i64),
+    start: usize,
+    count: usize,
+) -> String {
+    restli::encode_query(&[
+        ("q", json!("owner")),
+        ("owner", json!({ "organization": org_urn })),
+        ("leadType", json!({ "leadType": lead_type })),
+        ("limitedToTestLeads", json!(false)),
+        ("submittedAtTimeRange", json!({ "start": from, "end": to })),
+        ("start", json!(start)),
+        ("count", json!(count)),
+    ])
+}
+
+/// Every page (100 a page) of an organization's responses of one lead type in the range.
+async fn all_organic_leads(
+    sandbox: &Sandbox,
+    token: &str,
+    org_urn: &str,
+    lead_type: &str,
+    range: (i64, i64),
+) -> Vec<Value> {
+    let mut elements = Vec::new();
+    let mut start = 0;
+    loop {
+        let query = organic_range_query(org_urn, lead_type, range, start, 100);
+        let (status, body) = get_json(sandbox, token, &format!("/leadFormResponses?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["paging"]["start"], start);
+        assert_eq!(body["paging"]["count"], 100);
+        let page = body["elements"].as_array().unwrap().clone();
+        let short = page.len() < 100;
+        elements.extend(page);
+        if short {
+            return elements;
+        }
+        start += 100;
+    }
+}
+
+#[tokio::test]
+async fn organic_paging_over_a_year_returns_exactly_the_retained_responses_per_type() {
+    let per_type = 230;
+    let sandbox = start(SandboxConfig {
+        organic_leads_per_type: per_type,
+        ..Default::default()
+    })
+    .await;
+    let token = access_token(&sandbox).await;
+    let org = sandbox
+        .organizations()
+        .into_iter()
+        .find(|o| !o.forbidden)
+        .unwrap();
+    let mut readable = 0;
+    let mut seen = HashSet::new();
+    for lead_type in ["COMPANY", "ORGANIZATION_PRODUCT", "EVENT"] {
+        let truth = sandbox.organic_responses(&org.urn, lead_type);
+        // Generated over 400 days, kept 365: the oldest ~9% are gone.
+        assert!(
+            truth.len() < per_type && truth.len() * 100 > per_type * 85,
+            "{lead_type}: {} of {per_type}",
+            truth.len()
+        );
+        readable += truth.len();
+        let now = now_ms();
+        // More than one page of 100, so start/count paging is exercised.
+        let elements = all_organic_leads(
+            &sandbox,
+            &token,
+            &org.urn,
+            lead_type,
+            (now - 400 * DAY_MS, now),
+        )
+        .await;
+        assert_eq!(
+            ids(&elements),
+            ids(&truth),
+            "{lead_type}: same responses, same order"
+        );
+        let times: Vec<i64> = elements
+            .iter()
+            .map(|e| e["submittedAt"].as_i64().unwrap())
+            .collect();
+        assert!(times.iter().all(|t| *t >= now - 365 * DAY_MS && *t <= now));
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+        assert!(elements.iter().all(|e| e["leadType"] == lead_type));
+        // Each type is its own collection: no response is served under two types.
+        assert!(ids(&elements).into_iter().all(|id| seen.insert(id)));
+
+        let query = organic_range_query(&org.urn, lead_type, (0, now), 0, 100);
+        let (_, first) = get_json(&sandbox, &token, &format!("/leadFormResponses?{query}")).await;
+        assert_eq!(first["paging"]["total"], truth.len());
+
+        // A narrower range is honoured, both ends inclusive.
+        let from = now - 100 * DAY_MS;
+        let to = now - 30 * DAY_MS;
+        let recent = all_organic_leads(&sandbox, &token, &org.urn, lead_type, (from, to)).await;
+        let expected: Vec<Value> = truth
+            .iter()
+            .filter(|e| (from..=to).contains(&e["submittedAt"].as_i64().unwrap()))
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(recent, expected);
+    }
+    assert_eq!(sandbox.readable_organic_response_count(), readable);
+}
+
+#[tokio::test]
+async fn an_organization_without_ad_accounts_is_administered_for_its_organic_forms() {
+    let sandbox = start(SandboxConfig {
+        accounts: 0,
+        organic_leads_per_type: 20,
+        ..Default::default()
+    })
+    .await;
+    let token = access_token(&sandbox).await;
+    let orgs = sandbox.organizations();
+    assert_eq!(orgs.len(), 2, "{orgs:?}");
+    let org = orgs
+        .iter()
+        .find(|o| !o.forbidden)
+        .expect("an administered org");
+    assert!(orgs.iter().any(|o| o.forbidden));
+    assert_eq!(
+        org.lead_types,
+        vec!["COMPANY", "ORGANIZATION_PRODUCT", "EVENT"]
+    );
+
+    let (status, acls) = get_json(
+        &sandbox,
+        &token,
+        "/organizationAcls?q=roleAssignee&state=APPROVED",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let elements = acls["elements"].as_array().unwrap();
+    assert_eq!(elements.len(), 1, "{acls}");
+    assert_eq!(elements[0]["organization"], org.urn);
+    assert_eq!(elements[0]["state"], "APPROVED");
+    assert!(
+        ["ADMINISTRATOR", "LEAD_GEN_FORMS_MANAGER"]
+            .contains(&elements[0]["role"].as_str().unwrap())
+    );
+
+    let forms_query = restli::encode_query(&[
+        ("q", json!("owner")),
+        ("owner", json!({ "organization": org.urn })),
+    ]);
+    let (status, forms) = get_json(&sandbox, &token, &format!("/leadForms?{forms_query}")).await;
+    assert_eq!(status, StatusCode::OK, "{forms}");
+    assert_eq!(forms["elements"].as_array().unwrap().len(), 3);
+    assert_eq!(forms["paging"]["total"], 3);
+    assert_eq!(
+        forms["elements"].as_array().unwrap(),
+        &sandbox.organic_forms(org.id)
+    );
+    let now = now_ms();
+    for lead_type in ["COMPANY", "ORGANIZATION_PRODUCT", "EVENT"] {
+        let got = all_organic_leads(
+            &sandbox,
+            &token,
+            &org.urn,
+            lead_type,
+            (now - 400 * DAY_MS, now),
+        )
+        .await;
+        assert!(!got.is_empty());
+        assert_eq!(got, sandbox.organic_responses(&org.urn, lead_type));
+    }
+    assert_eq!(sandbox.readable_response_count(), 0, "no ad account leads");
+}
+
+#[tokio::test]
+async fn organic_subscriptions_are_one_per_organization_and_lead_type() {
+    let sandbox = start(organic()).await;
+    let secret = sandbox.config().client_secret.clone();
+    let token = access_token(&sandbox).await;
+    let orgs = sandbox.organizations();
+    let org = orgs.iter().find(|o| !o.forbidden).unwrap();
+    let partner = orgs.iter().find(|o| o.forbidden).unwrap();
+    let (url, mut rx) = webhook_receiver(&secret).await;
+    let subscribe = |owner: &str, lead_type: &str| {
+        http()
+            .post(format!("{}/leadNotifications", sandbox.api_url()))
+            .bearer_auth(&token)
+            .header("LinkedIn-Version", version())
+            .header("X-Restli-Protocol-Version", "2.0.0")
+            .json(&json!({
+                "webhook": url, "owner": { "organization": owner }, "leadType": lead_type
+            }))
+            .send()
+    };
+    let mut created = HashMap::new();
+    for lead_type in ["COMPANY", "ORGANIZATION_PRODUCT"] {
+        let response = subscribe(&org.urn, lead_type).await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let id = response.headers()["x-restli-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        created.insert(lead_type, id);
+    }
+    assert_ne!(created["COMPANY"], created["ORGANIZATION_PRODUCT"]);
+    // The same owner and type again is the same subscription.
+    let again = subscribe(&org.urn, "COMPANY").await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["x-restli-id"], created["COMPANY"].as_str());
+    // No role on the partner's organization: 403 like its lead calls.
+    let denied = subscribe(&partner.urn, "COMPANY").await.unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    let body: Value = denied.json().await.unwrap();
+    assert_eq!(body["code"], "ACCESS_DENIED");
+    // An organic type for an ad account is refused like SPONSORED for an organization.
+    let account = &usable_accounts(&sandbox)[0];
+    let refused = http()
+        .post(format!("{}/leadNotifications", sandbox.api_url()))
+        .bearer_auth(&token)
+        .header("LinkedIn-Version", version())
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .json(&json!({ "webhook": url, "owner": owner(account), "leadType": "COMPANY" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+
+    let mut subscriptions: Vec<(String, String, String)> = sandbox
+        .lead_notification_subscriptions()
+        .into_iter()
+        .map(|s| {
+            assert_eq!(s.webhook, url);
+            (s.id, s.owner, s.lead_type)
+        })
+        .collect();
+    subscriptions.sort();
+    let mut expected = vec![
+        (
+            created["COMPANY"].clone(),
+            org.urn.clone(),
+            "COMPANY".to_owned(),
+        ),
+        (
+            created["ORGANIZATION_PRODUCT"].clone(),
+            org.urn.clone(),
+            "ORGANIZATION_PRODUCT".to_owned(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(subscriptions, expected);
+
+    // Leads of the partner's organization or of an unsubscribed type announce nothing; the next
+    // delivery is the subscribed type's lead, deleted after, both with owner and type.
+    assert_eq!(sandbox.add_organic_leads(partner.id, "COMPANY", 1).len(), 1);
+    assert_eq!(sandbox.add_organic_leads(org.id, "EVENT", 1).len(), 1);
+    let product = sandbox.add_organic_leads(org.id, "ORGANIZATION_PRODUCT", 1)[0].clone();
+    let (_, _, body) = next(&mut rx).await;
+    assert_eq!(body["leadGenFormResponse"], product);
+    assert_eq!(body["leadAction"], "CREATED");
+    assert_eq!(body["leadType"], "ORGANIZATION_PRODUCT");
+    assert_eq!(body["owner"], json!({ "organization": org.urn }));
+    let (status, lead) = get_json(&sandbox, &token, &format!("/leadFormResponses/{product}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(lead["leadType"], "ORGANIZATION_PRODUCT");
+    assert_eq!(body["leadGenForm"], lead["versionedLeadGenFormUrn"]);
+
+    sandbox.delete_lead(&product);
+    let (_, _, body) = next(&mut rx).await;
+    assert_eq!(body["leadGenFormResponse"], product);
+    assert_eq!(body["leadAction"], "DELETED");
+    assert_eq!(body["leadType"], "ORGANIZATION_PRODUCT");
+    assert_eq!(body["owner"], json!({ "organization": org.urn }));
+    let (status, _) = get_json(&sandbox, &token, &format!("/leadFormResponses/{product}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Unsubscribing one type leaves the other.
+    let deleted = http()
+        .delete(format!(
+            "{}/leadNotifications/{}",
+            sandbox.api_url(),
+            created["COMPANY"]
+        ))
+        .bearer_auth(&token)
+        .header("LinkedIn-Version", version())
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    let left: Vec<String> = sandbox
+        .lead_notification_subscriptions()
+        .into_iter()
+        .map(|s| s.lead_type)
+        .collect();
+    assert_eq!(left, vec!["ORGANIZATION_PRODUCT"]);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), rx.recv())
+            .await
+            .is_err(),
+        "nothing else was announced"
+    );
+}

@@ -574,17 +574,16 @@ fn ad_accounts(world: &World, params: &Params) -> ApiResult {
     ))
 }
 
-/// `GET /organizationAcls?q=roleAssignee&state=APPROVED`: approved roles on the organizations of
-/// the usable accounts; only a pending request on the forbidden account's organization.
+/// `GET /organizationAcls?q=roleAssignee&state=APPROVED`: approved roles on the member's
+/// organizations (those of the usable accounts, and any owning only organic forms); only a pending
+/// request on the forbidden account's organization.
 fn organization_acls(world: &World, caller: &Caller, params: &Params) -> ApiResult {
     params.finder("roleAssignee")?;
     let wanted_state = params.text("state")?;
     let wanted_role = params.text("role")?;
     let mut elements = Vec::new();
     for (index, org) in world.orgs.iter().enumerate() {
-        let accounts = world.accounts.iter().filter(|a| a.org == index);
-        let forbidden = accounts.clone().all(|a| a.forbidden);
-        let (role, state) = if forbidden {
+        let (role, state) = if world.org_forbidden(index) {
             ("LEAD_GEN_FORMS_MANAGER", "REQUESTED")
         } else if index == 0 {
             ("ADMINISTRATOR", "APPROVED")
@@ -859,7 +858,9 @@ fn lead_response(world: &World, caller: &Caller, id: &str, now: i64) -> ApiResul
 }
 
 /// `POST /leadNotifications` `{"webhook", "owner": {"sponsoredAccount"|"organization"}, "leadType"}` → 201 with
-/// `x-restli-id`. Subscribing the same URL to the same account again returns the existing id.
+/// `x-restli-id`. Subscribing the same URL to the same owner and lead type again returns the
+/// existing id. Unlike the finder (an empty page), a lead type the owner cannot have is a 400 here:
+/// a subscription that could never fire is a caller's mistake worth surfacing.
 fn subscribe(state: &mut SandboxState, caller: &Caller, body: &Bytes) -> ApiResult {
     let request: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("The request body is not JSON: {e}")))?;

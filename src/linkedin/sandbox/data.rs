@@ -37,6 +37,10 @@ pub(super) struct Org {
     pub id: i64,
     pub name: String,
     pub vanity: String,
+    /// The member holds an approved role on it (only the partner's is not). Kept on the
+    /// organization itself, not derived from its ad accounts, because an organization may own
+    /// organic forms and no ad account.
+    pub approved: bool,
     /// Forms of the organic lead types, with their type (none unless organic leads are on).
     pub organic_forms: Vec<(&'static str, Form)>,
 }
@@ -210,11 +214,24 @@ impl World {
         world
     }
 
-    /// Organic forms and leads of every organic type on the first organization (the member is
-    /// its administrator) and on the partner's (no approved role: its lead calls answer 403).
+    /// Organic forms and leads of every organic type on the first organization the member has an
+    /// approved role on (one without ad accounts is added when there is none, `accounts: 0`) and
+    /// on the partner's (no approved role: its lead calls answer 403).
     fn generate_organic(&mut self, per_type: usize, now: i64) {
-        let partner = self.orgs.len() - 1;
-        for org in [0, partner] {
+        let administered = match self.orgs.iter().position(|o| o.approved) {
+            Some(org) => org,
+            None => {
+                let org = self.new_org(0);
+                self.orgs.push(org);
+                self.orgs.len() - 1
+            }
+        };
+        let partner = self
+            .orgs
+            .iter()
+            .position(|o| !o.approved)
+            .expect("the partner's organization");
+        for org in [administered, partner] {
             let urn = self.orgs[org].urn();
             for (i, lead_type) in ORGANIC_TYPES.iter().enumerate() {
                 let locale = &LOCALES[(org + i) % LOCALES.len()];
@@ -240,12 +257,9 @@ impl World {
     }
 
     /// Whether the member lacks an approved role on the organization (as `organizationAcls`
-    /// says): every ad account it has is forbidden.
+    /// says); then its ad accounts are the forbidden ones.
     pub fn org_forbidden(&self, org: usize) -> bool {
-        self.accounts
-            .iter()
-            .filter(|a| a.org == org)
-            .all(|a| a.forbidden)
+        !self.orgs[org].approved
     }
 
     pub fn org_by_id(&self, id: i64) -> Option<usize> {
@@ -414,6 +428,7 @@ impl World {
             id: self.unique_id(10_000_000..100_000_000),
             name,
             vanity,
+            approved: index != usize::MAX,
             organic_forms: Vec::new(),
         }
     }

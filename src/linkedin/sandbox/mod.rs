@@ -57,8 +57,8 @@ pub struct SandboxConfig {
     /// responses carry no refresh token, and the member authorizes again every 60 days.
     pub programmatic_refresh: bool,
     /// Organic leads (COMPANY, ORGANIZATION_PRODUCT, EVENT) generated per lead type on each of
-    /// two organizations, one the member administers and one it has no role on (default 0: the
-    /// sponsored world alone, unchanged).
+    /// two organizations, one the member administers (with `accounts: 0`, one added that owns no
+    /// ad account) and one it has no role on (default 0: the sponsored world alone, unchanged).
     pub organic_leads_per_type: usize,
 }
 
@@ -196,7 +196,7 @@ pub struct AccountTruth {
 }
 
 /// An organization, as a test's ground truth.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrganizationTruth {
     pub id: i64,
     pub urn: String,
@@ -205,6 +205,17 @@ pub struct OrganizationTruth {
     pub forbidden: bool,
     /// The organic lead types it has forms of.
     pub lead_types: Vec<&'static str>,
+}
+
+/// One lead notification subscription, as a test's ground truth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionTruth {
+    pub id: String,
+    pub webhook: String,
+    /// `urn:li:sponsoredAccount:{id}` or `urn:li:organization:{id}`.
+    pub owner: String,
+    /// `SPONSORED`, `COMPANY`, `ORGANIZATION_PRODUCT` or `EVENT`.
+    pub lead_type: String,
 }
 
 /// The sandbox; cheap to clone (shared state).
@@ -443,7 +454,9 @@ impl Sandbox {
             .collect()
     }
 
-    /// The organic responses of one lead type LinkedIn would return for the organization now.
+    /// The organic responses of one lead type LinkedIn would return for the organization
+    /// (`urn:li:organization:{id}`) now: within the 365-day retention, test leads included, in
+    /// API order.
     pub fn organic_responses(&self, org_urn: &str, lead_type: &str) -> Vec<Value> {
         let now = now_ms();
         self.lock()
@@ -482,6 +495,22 @@ impl Sandbox {
             .sum()
     }
 
+    /// How many organic responses a full organic sync should store: every organic type of the
+    /// organizations the member has an approved role on (the sponsored count leaves them out).
+    pub fn readable_organic_response_count(&self) -> usize {
+        let now = now_ms();
+        let state = self.lock();
+        let world = &state.world;
+        (0..world.orgs.len())
+            .filter(|&org| !world.org_forbidden(org))
+            .flat_map(|org| {
+                let urn = world.orgs[org].urn();
+                data::ORGANIC_TYPES.map(|t| data::organic_key(&urn, t))
+            })
+            .map(|key| world.responses(&key, now).count())
+            .sum()
+    }
+
     /// The account's `leadForms` elements.
     pub fn forms(&self, account_id: &str) -> Vec<Value> {
         self.lock()
@@ -491,7 +520,22 @@ impl Sandbox {
             .unwrap_or_default()
     }
 
-    /// `(id, webhook url, account URN)` of every lead notification subscription.
+    /// Every lead notification subscription with its lead type: an organization has one per
+    /// organic type it is subscribed for.
+    pub fn lead_notification_subscriptions(&self) -> Vec<SubscriptionTruth> {
+        self.lock()
+            .subscriptions
+            .iter()
+            .map(|s| SubscriptionTruth {
+                id: s.id.clone(),
+                webhook: s.webhook.clone(),
+                owner: s.owner.clone(),
+                lead_type: s.lead_type.clone(),
+            })
+            .collect()
+    }
+
+    /// `(id, webhook url, owner URN)` of every lead notification subscription.
     pub fn webhook_subscriptions(&self) -> Vec<(String, String, String)> {
         self.lock()
             .subscriptions
