@@ -493,6 +493,15 @@ async fn a_filtered_total_counts_up_to_its_limit_and_an_unfiltered_one_exactly()
     use sea_orm::EntityTrait;
     let app = TestApp::new().await;
     let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    // Through the API first, as a client would: the pool's connections then know the schema.
+    let none = app
+        .query(
+            Some(&sales),
+            "{ leads(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(none["data"]["leads"]["totalCount"], 0, "{none}");
     let now = Utc::now();
     let n = COUNT_LIMIT as usize + 5;
     let rows = (0..n).map(|i| {
