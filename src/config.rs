@@ -287,9 +287,13 @@ impl Config {
     /// works.
     pub fn webhook_url(&self) -> Option<String> {
         let public = self.public_url();
-        let real_linkedin = self.linkedin.linkedin_api_url.contains("api.linkedin.com");
-        (public.starts_with("https://") || !real_linkedin)
+        (public.starts_with("https://") || !self.is_real_linkedin())
             .then(|| format!("{public}/webhooks/linkedin"))
+    }
+
+    /// Whether the API URL is LinkedIn's own (not the sandbox or another stand-in).
+    pub fn is_real_linkedin(&self) -> bool {
+        self.linkedin.linkedin_api_url.contains("api.linkedin.com")
     }
 
     pub fn public_url(&self) -> String {

@@ -83,11 +83,7 @@ pub async fn run(
         out.push(credentials(client).await);
     }
     let public = config.public_url();
-    let real_linkedin = config
-        .linkedin
-        .linkedin_api_url
-        .contains("api.linkedin.com");
-    out.push(public_url(config, real_linkedin));
+    out.push(public_url(config));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
@@ -213,7 +209,9 @@ async fn credentials(client: &LinkedInClient) -> Check {
     }
 }
 
-fn public_url(config: &Config, real_linkedin: bool) -> Check {
+/// The real LinkedIn needs an https public URL; any other LinkedIn (the sandbox) takes http.
+fn public_url(config: &Config) -> Check {
+    let real_linkedin = config.is_real_linkedin();
     let Some(set) = &config.public_url else {
         return check(
             "public_url",
@@ -229,34 +227,28 @@ fn public_url(config: &Config, real_linkedin: bool) -> Check {
             "set LEADSYNC_PUBLIC_URL to the https address people and LinkedIn reach this server at",
         );
     };
-    if !set.starts_with("https://") && !real_linkedin {
-        return check(
+    match (set.starts_with("https://"), real_linkedin) {
+        (true, _) => check(
+            "public_url",
+            CheckStatus::Ok,
+            format!("LEADSYNC_PUBLIC_URL is {set}"),
+            "",
+        ),
+        (false, false) => check(
             "public_url",
             CheckStatus::Ok,
             format!(
                 "LEADSYNC_PUBLIC_URL is {set} (fine for this LinkedIn; the real one needs https)"
             ),
             "",
-        );
-    }
-    if !set.starts_with("https://") {
-        return check(
+        ),
+        (false, true) => check(
             "public_url",
-            if real_linkedin {
-                CheckStatus::Fail
-            } else {
-                CheckStatus::Warn
-            },
+            CheckStatus::Fail,
             format!("LEADSYNC_PUBLIC_URL {set} is not https: LinkedIn only calls https webhooks"),
             "serve leadsync behind TLS (a reverse proxy with a certificate) and set LEADSYNC_PUBLIC_URL to its https address; tunnels such as ngrok are refused",
-        );
+        ),
     }
-    check(
-        "public_url",
-        CheckStatus::Ok,
-        format!("LEADSYNC_PUBLIC_URL is {set}"),
-        "",
-    )
 }
 
 async fn callback_reachable(http: &reqwest::Client, redirect_uri: &str) -> Check {
