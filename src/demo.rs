@@ -1,6 +1,7 @@
 //! `leadsync demo`: the whole product on the embedded defaults — SQLite in a data directory, the
 //! LinkedIn sandbox in-process, an administrator, a LinkedIn profile authorized through the real
-//! OAuth round trip, a first sync with a progress bar, and a new lead every few seconds.
+//! OAuth round trip, a first sync with a progress bar, and a new lead every few seconds: sponsored
+//! (ads) and organic (company page, product page, event) leads alike.
 
 use std::{path::PathBuf, time::Duration};
 
@@ -8,9 +9,9 @@ use anyhow::Context as _;
 
 use crate::{
     AppState, Config,
-    domain::Role,
+    domain::{LeadType, Role},
     linkedin::sandbox::{Sandbox, SandboxConfig},
-    service::{linkedin, users},
+    service::{configuration, linkedin, users},
 };
 
 pub struct DemoOptions {
@@ -21,6 +22,9 @@ pub struct DemoOptions {
 }
 
 const PROFILE_NAME: &str = "Demo LinkedIn profile";
+/// Organic leads per organization and type in the demo's LinkedIn (company page, product page,
+/// event), beside the sponsored ones.
+const DEMO_ORGANIC_LEADS_PER_TYPE: usize = 40;
 
 pub async fn run(
     mut config: Config,
@@ -31,6 +35,7 @@ pub async fn run(
         .with_context(|| format!("creating {}", options.data_dir.display()))?;
     let sandbox = Sandbox::new(SandboxConfig {
         seed: options.seed,
+        organic_leads_per_type: DEMO_ORGANIC_LEADS_PER_TYPE,
         ..Default::default()
     });
     sandbox.start("127.0.0.1:0").await?;
@@ -70,9 +75,26 @@ pub async fn run(
         .find(|p| p.name == PROFILE_NAME)
     {
         Some(p) => p,
-        None => linkedin::create_profile(&state.db, PROFILE_NAME, user_id)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message()))?,
+        None => {
+            // The demo shows every lead type: the organic ones are opt-in in a deployment, so
+            // the demo turns them on once, on its first run (an operator's later choice stays).
+            let organic = [
+                LeadType::Company,
+                LeadType::OrganizationProduct,
+                LeadType::Event,
+            ]
+            .map(|lead_type| configuration::LeadTypeChange {
+                lead_type,
+                enabled: Some(true),
+                backfill_days: None,
+            });
+            configuration::update_lead_types(&state.db, &organic)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            linkedin::create_profile(&state.db, PROFILE_NAME, user_id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?
+        }
     };
 
     // The sandbox starts afresh each run: webhook subscriptions of an earlier run are gone.
@@ -113,7 +135,10 @@ pub async fn run(
     println!("Authorized \"{PROFILE_NAME}\" with the LinkedIn sandbox (OAuth 2.0 + PKCE).");
 
     // The first sync, with a progress bar over what LinkedIn holds.
-    let total = sandbox.readable_response_count();
+    let total = sandbox.readable_response_count()
+        + organic_within_window(&state, &sandbox)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -155,14 +180,26 @@ pub async fn run(
         .filter(|a| !a.forbidden)
         .map(|a| a.id)
         .collect();
+    let organizations: Vec<i64> = sandbox
+        .organizations()
+        .into_iter()
+        .filter(|o| !o.forbidden)
+        .map(|o| o.id)
+        .collect();
     let feeder = sandbox.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(options.lead_every);
         tick.tick().await;
         for i in 0.. {
             tick.tick().await;
-            let account = &accounts[i % accounts.len()];
-            feeder.add_leads(account, 1);
+            // Every fourth lead is organic, each type in turn.
+            if i % 4 == 3 && !organizations.is_empty() {
+                let lead_type = ["COMPANY", "ORGANIZATION_PRODUCT", "EVENT"][(i / 4) % 3];
+                feeder.add_organic_leads(organizations[i % organizations.len()], lead_type, 1);
+            } else {
+                let account = &accounts[i % accounts.len()];
+                feeder.add_leads(account, 1);
+            }
         }
     });
 
@@ -183,6 +220,35 @@ pub async fn run(
     server.await??;
     println!("leadsync demo stopped; run it again to continue with the same data.");
     Ok(())
+}
+
+/// How many organic leads the first sync pulls: those of each enabled organic type inside its
+/// backfill window.
+async fn organic_within_window(
+    state: &AppState,
+    sandbox: &Sandbox,
+) -> crate::error::AppResult<usize> {
+    let settings = configuration::lead_types(&state.db).await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut total = 0;
+    for org in sandbox.organizations().iter().filter(|o| !o.forbidden) {
+        for lead_type in [
+            LeadType::Company,
+            LeadType::OrganizationProduct,
+            LeadType::Event,
+        ] {
+            let Some(setting) = configuration::lead_type_setting(&settings, lead_type) else {
+                continue;
+            };
+            let since = now - i64::from(setting.backfill_days) * 24 * 3600 * 1000;
+            total += sandbox
+                .organic_responses(&org.urn, lead_type.as_str())
+                .iter()
+                .filter(|r| r["submittedAt"].as_i64().is_some_and(|at| at >= since))
+                .count();
+        }
+    }
+    Ok(total)
 }
 
 /// The demo administrator's token, kept in the data directory so a second run reuses it.

@@ -20,6 +20,10 @@ pub struct Model {
     pub webhook_subscription_id: Option<String>,
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTimeUtc>,
+    /// `SPONSORED` for an ad account, else the organic lead type this source pulls.
+    pub lead_type: String,
+    /// The LinkedIn owner of the leads: the ad account's or the organization's URN.
+    pub owner_urn: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_initial;
 mod m20261207_000001_flat_lists;
 mod m20261207_000002_linkedin_today;
+mod m20261207_000003_organic_sources;
 
 /// The text a lead's `search` matches (the PostgreSQL trigram index is over this expression).
 pub use m20261207_000001_flat_lists::SEARCH_TEXT;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_initial::Migration),
             Box::new(m20261207_000001_flat_lists::Migration),
             Box::new(m20261207_000002_linkedin_today::Migration),
+            Box::new(m20261207_000003_organic_sources::Migration),
         ]
     }
 }

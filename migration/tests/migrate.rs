@@ -9,10 +9,10 @@
 use entity::prelude::*;
 use entity::{
     api_token, api_user, api_user_role, customer_journey, erased_response, field_mapping,
-    form_submission, integration_configuration, lead, linkedin_account, linkedin_campaign,
-    linkedin_form, linkedin_form_question, linkedin_profile, linkedin_profile_account,
-    matching_strategy, matching_strategy_field, oauth_state, submission_answer, sync_run,
-    webhook_notification,
+    form_submission, integration_configuration, lead, lead_type_setting, linkedin_account,
+    linkedin_campaign, linkedin_form, linkedin_form_question, linkedin_profile,
+    linkedin_profile_account, matching_strategy, matching_strategy_field, oauth_state,
+    submission_answer, sync_run, webhook_notification,
 };
 use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm_migration::sea_orm::prelude::{ChronoUtc, DateTimeUtc};
@@ -23,7 +23,8 @@ use sea_orm_migration::sea_orm::{
 use serde_json::json;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const TABLES: [&str; 22] = [
+const TABLES: [&str; 23] = [
+    "lead_type_settings",
     "api_users",
     "api_user_roles",
     "api_tokens",
@@ -280,6 +281,26 @@ async fn check_seed(db: &DatabaseConnection) {
     assert_eq!(config.on_match_fail, "CREATE_NEW_LEAD");
     assert_eq!(config.sync_interval_seconds, 900);
     assert!(!config.create_leads_from_test_leads);
+
+    // Sponsored leads sync by default with LinkedIn's 365-day window; organic types are opt-in.
+    let mut lead_types: Vec<(String, bool, i32)> = LeadTypeSetting::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.lead_type, s.enabled, s.backfill_days))
+        .collect();
+    lead_types.sort();
+    assert_eq!(
+        lead_types,
+        vec![
+            ("COMPANY".to_owned(), false, 90),
+            ("EVENT".to_owned(), false, 90),
+            ("ORGANIZATION_PRODUCT".to_owned(), false, 90),
+            ("SPONSORED".to_owned(), true, 365),
+        ]
+    );
+    let _ = lead_type_setting::Column::Enabled;
 }
 
 fn strategy(name: &str, is_active: bool, now: DateTimeUtc) -> matching_strategy::ActiveModel {

@@ -168,6 +168,16 @@ pub struct UpdateIntegrationConfigurationInput {
     pub on_match_fail: Option<OnMatchFail>,
     pub sync_interval_seconds: Option<i32>,
     pub create_leads_from_test_leads: Option<bool>,
+    /// Lead types to turn on or off, or whose backfill window to change; the others stay.
+    pub lead_types: Option<Vec<LeadTypeSettingInput>>,
+}
+
+#[derive(InputObject)]
+pub struct LeadTypeSettingInput {
+    pub lead_type: LeadType,
+    pub enabled: Option<bool>,
+    /// How far back a newly found source of this type backfills, 1 to 365 days.
+    pub backfill_days: Option<i32>,
 }
 
 #[derive(Default)]
@@ -263,6 +273,16 @@ impl MatchingMutation {
             on_match_fail: input.on_match_fail.map(Into::into),
             sync_interval_seconds: input.sync_interval_seconds,
             create_leads_from_test_leads: input.create_leads_from_test_leads,
+            lead_types: input
+                .lead_types
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| configuration::LeadTypeChange {
+                    lead_type: t.lead_type.into(),
+                    enabled: t.enabled,
+                    backfill_days: t.backfill_days,
+                })
+                .collect(),
         };
         Ok(IntegrationConfiguration(
             configuration::update(&state(ctx).db, changes).await?,

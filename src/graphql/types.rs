@@ -654,11 +654,23 @@ impl Account {
     async fn id(&self) -> ID {
         id(self.0.id)
     }
+    /// The ad account's id, or `{organization id}:{TYPE}` for an organization's organic leads.
     async fn linked_in_id(&self) -> &str {
         &self.0.linkedin_id
     }
     async fn name(&self) -> &str {
         &self.0.name
+    }
+    /// SPONSORED for an ad account; an organic type for one organization's leads of that type.
+    async fn lead_type(&self) -> Result<LeadType> {
+        Ok(stored::<domain::LeadType, LeadType>(&self.0.lead_type)?)
+    }
+    /// Whose leads these are at LinkedIn: `urn:li:sponsoredAccount:..` or
+    /// `urn:li:organization:..`.
+    async fn owner_urn(&self) -> String {
+        self.0.owner_urn.clone().unwrap_or_else(|| {
+            crate::linkedin::model::LeadSourceId::parse(&self.0.linkedin_id).owner_urn()
+        })
     }
     async fn currency(&self) -> Option<&str> {
         self.0.currency.as_deref()
@@ -1064,11 +1076,41 @@ impl IntegrationConfiguration {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// Which LinkedIn lead types sync. Sponsored (ads) is on by default; the organic types
+    /// (company page, product page, event) are opt-in: they need an approved role on the
+    /// organization and bring leads the connector never synced.
+    async fn lead_types(&self, ctx: &Context<'_>) -> Result<Vec<LeadTypeSetting>> {
+        Ok(
+            crate::service::configuration::lead_types(&crate::graphql::state(ctx).db)
+                .await?
+                .into_iter()
+                .filter_map(|s| {
+                    Some(LeadTypeSetting {
+                        lead_type: s.lead_type.parse::<domain::LeadType>().ok()?.into(),
+                        enabled: s.enabled,
+                        backfill_days: s.backfill_days,
+                        updated_at: s.updated_at,
+                    })
+                })
+                .collect(),
+        )
+    }
     /// The LinkedIn API version this deployment sends, and where it stands in LinkedIn's year of
     /// support (set by `LINKEDIN_API_VERSION`, not here).
     async fn linked_in_api_version(&self, ctx: &Context<'_>) -> LinkedInApiVersion {
         LinkedInApiVersion::of(&crate::graphql::state(ctx).config)
     }
+}
+
+/// Whether one LinkedIn lead type syncs.
+#[derive(SimpleObject)]
+pub struct LeadTypeSetting {
+    pub lead_type: LeadType,
+    pub enabled: bool,
+    /// How far back a newly found source of this type backfills (LinkedIn keeps ad leads 365
+    /// days, some organic ones 90).
+    pub backfill_days: i32,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]

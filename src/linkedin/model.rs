@@ -10,6 +10,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::domain::LeadType;
+
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct Localized {
     #[serde(default)]
@@ -290,6 +292,120 @@ pub struct LeadResponse {
     pub consents: Vec<(String, bool)>,
 }
 
+/// A lead source as leadsync keys it (`linkedin_accounts.linkedin_id`): an ad account by its
+/// id, or one organization's organic leads of one type as `{organization id}:{TYPE}`. LinkedIn
+/// pulls, pages and subscribes organic leads per organization and lead type, so each pair keeps
+/// its own cursor, lease and webhook subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LeadSourceId {
+    AdAccount(String),
+    Organic {
+        organization: String,
+        lead_type: LeadType,
+    },
+}
+
+impl LeadSourceId {
+    /// Reads a stored key; anything that is not `{id}:{organic type}` is an ad account.
+    pub fn parse(key: &str) -> Self {
+        match key.split_once(':') {
+            Some((organization, t)) => match t.parse::<LeadType>() {
+                Ok(lead_type) if lead_type != LeadType::Sponsored => LeadSourceId::Organic {
+                    organization: organization.to_owned(),
+                    lead_type,
+                },
+                _ => LeadSourceId::AdAccount(key.to_owned()),
+            },
+            None => LeadSourceId::AdAccount(key.to_owned()),
+        }
+    }
+
+    /// The source of a lead response's `owner` and `leadType`; None when it names neither an ad
+    /// account nor an organization.
+    pub fn of_owner(owner: &Owner, lead_type: Option<&str>) -> Result<Option<Self>, String> {
+        if let Some(urn) = owner.sponsored_account.as_deref() {
+            return Ok(Some(LeadSourceId::AdAccount(urn_id(
+                urn,
+                "sponsoredAccount",
+            )?)));
+        }
+        let Some(urn) = owner.organization.as_deref() else {
+            return Ok(None);
+        };
+        let organization = urn_id(urn, "organization")?;
+        let lead_type = match lead_type.map(str::parse::<LeadType>) {
+            Some(Ok(t)) if t != LeadType::Sponsored => t,
+            other => {
+                return Err(format!(
+                    "an organization's lead must have an organic leadType, not {other:?}"
+                ));
+            }
+        };
+        Ok(Some(LeadSourceId::Organic {
+            organization,
+            lead_type,
+        }))
+    }
+
+    pub fn key(&self) -> String {
+        match self {
+            LeadSourceId::AdAccount(id) => id.clone(),
+            LeadSourceId::Organic {
+                organization,
+                lead_type,
+            } => format!("{organization}:{lead_type}"),
+        }
+    }
+
+    pub fn lead_type(&self) -> LeadType {
+        match self {
+            LeadSourceId::AdAccount(_) => LeadType::Sponsored,
+            LeadSourceId::Organic { lead_type, .. } => *lead_type,
+        }
+    }
+
+    pub fn owner_urn(&self) -> String {
+        match self {
+            LeadSourceId::AdAccount(id) => format!("urn:li:sponsoredAccount:{id}"),
+            LeadSourceId::Organic { organization, .. } => {
+                format!("urn:li:organization:{organization}")
+            }
+        }
+    }
+
+    /// The `owner` of LinkedIn's finders and lead notification subscriptions.
+    pub fn owner(&self) -> Value {
+        match self {
+            LeadSourceId::AdAccount(_) => {
+                serde_json::json!({ "sponsoredAccount": self.owner_urn() })
+            }
+            LeadSourceId::Organic { .. } => serde_json::json!({ "organization": self.owner_urn() }),
+        }
+    }
+
+    /// How a source reads before discovery names it.
+    pub fn placeholder_name(&self) -> String {
+        match self {
+            LeadSourceId::AdAccount(id) => format!("Ad account {id}"),
+            LeadSourceId::Organic {
+                organization,
+                lead_type,
+            } => organic_source_name(&format!("Organization {organization}"), *lead_type),
+        }
+    }
+}
+
+/// "Northwind Traders · company page leads".
+pub fn organic_source_name(organization_name: &str, lead_type: LeadType) -> String {
+    let what = match lead_type {
+        LeadType::Company => "company page leads",
+        LeadType::OrganizationProduct => "product page leads",
+        LeadType::Event => "event leads",
+        LeadType::Sponsored => "ad leads",
+    };
+    format!("{organization_name} · {what}")
+}
+
 /// The id inside `urn:li:{kind}:{id}`.
 pub fn urn_id(urn: &str, kind: &str) -> Result<String, String> {
     let prefix = format!("urn:li:{kind}:");
@@ -425,12 +541,8 @@ pub fn parse_response(value: &Value) -> Result<LeadResponse, String> {
         return Err("id must be 1 to 200 characters".into());
     }
     let (form_id, form_version) = versioned_form(&raw.versioned_lead_gen_form_urn)?;
-    let account_id = raw
-        .owner
-        .sponsored_account
-        .as_deref()
-        .map(|u| urn_id(u, "sponsoredAccount"))
-        .transpose()?;
+    let account_id =
+        LeadSourceId::of_owner(&raw.owner, raw.lead_type.as_deref())?.map(|source| source.key());
     let campaign_id = raw
         .lead_metadata
         .as_ref()

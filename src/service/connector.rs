@@ -7,7 +7,7 @@
 //! at a time through a lease in the database, which expires if its holder dies.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{BTreeSet, HashMap, HashSet},
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 
 use crate::{
     crypto::TokenCipher,
-    domain::{AccountSyncStatus, AuthorizationStatus, ProfileSyncStatus, SyncRunStatus},
+    domain::{AccountSyncStatus, AuthorizationStatus, LeadType, ProfileSyncStatus, SyncRunStatus},
     error::{AppError, AppResult},
     events::EventBus,
     linkedin::{
@@ -43,7 +43,15 @@ use crate::{
 };
 
 /// LinkedIn keeps leads for 365 days.
-const RETENTION_MS: i64 = 365 * 24 * 3600 * 1000;
+/// LinkedIn keeps ad leads this long; no lead type backfills further.
+const RETENTION_DAYS: i32 = 365;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+/// The lead types that belong to an organization rather than an ad account.
+const ORGANIC_LEAD_TYPES: [LeadType; 3] = [
+    LeadType::Company,
+    LeadType::OrganizationProduct,
+    LeadType::Event,
+];
 /// Later pulls re-read this much before the cursor, for late-arriving leads.
 const OVERLAP_MS: i64 = 15 * 60 * 1000;
 /// Refresh an access token this long before it expires.
@@ -677,20 +685,30 @@ impl Connector {
         })
         .await
         .map_err(local)?;
-        let found = client
-            .all_offset(
-                token,
-                "/adAccounts",
-                &[
-                    ("q", json!("search")),
-                    (
-                        "search",
-                        json!({"status": {"values": ["ACTIVE"]}, "test": false}),
-                    ),
-                ],
-                PAGE_SIZE,
-            )
-            .await?;
+        let settings = configuration::lead_types(db).await.map_err(local)?;
+        let sponsored = configuration::lead_type_setting(&settings, LeadType::Sponsored).is_some();
+        let organic: Vec<LeadType> = ORGANIC_LEAD_TYPES
+            .into_iter()
+            .filter(|t| configuration::lead_type_setting(&settings, *t).is_some())
+            .collect();
+        let found = if !sponsored {
+            Vec::new()
+        } else {
+            client
+                .all_offset(
+                    token,
+                    "/adAccounts",
+                    &[
+                        ("q", json!("search")),
+                        (
+                            "search",
+                            json!({"status": {"values": ["ACTIVE"]}, "test": false}),
+                        ),
+                    ],
+                    PAGE_SIZE,
+                )
+                .await?
+        };
         let acls = client
             .all_offset(
                 token,
@@ -699,7 +717,7 @@ impl Connector {
                 PAGE_SIZE,
             )
             .await?;
-        let approved: HashSet<String> = acls
+        let approved: BTreeSet<String> = acls
             .iter()
             .filter_map(|a| {
                 a.get("organization")
@@ -731,22 +749,13 @@ impl Connector {
                         .map(|o| format!("urn:li:organization:{o}"))
                 });
             let forbidden = org.as_ref().is_some_and(|o| !approved.contains(o));
-            let row = upsert_account(db, &id, a, org.clone(), now)
+            let source = model::LeadSourceId::AdAccount(id);
+            let row = upsert_account(db, &source, a, org.clone(), now)
                 .await
                 .map_err(local)?;
-            linkedin_profile_account::Entity::insert(linkedin_profile_account::ActiveModel {
-                profile_id: Set(profile_id),
-                account_id: Set(row.id),
-                role: Set(None),
-                created_at: Set(now),
-            })
-            .on_conflict_do_nothing_on([
-                linkedin_profile_account::Column::ProfileId,
-                linkedin_profile_account::Column::AccountId,
-            ])
-            .exec_without_returning(db)
-            .await
-            .map_err(|e| local(e.into()))?;
+            link_profile(db, profile_id, row.id, now)
+                .await
+                .map_err(local)?;
             account_ids.push(row.id);
             if forbidden {
                 set_account_status(db, row.id, AccountSyncStatus::Forbidden, Some(format!(
@@ -782,6 +791,14 @@ impl Connector {
                         .map_err(local)?
                 }
                 Err(e) => return Err(e),
+            }
+        }
+        if !organic.is_empty() {
+            for org in &approved {
+                let rows = self
+                    .discover_organization(profile_id, token, org, &organic, now)
+                    .await?;
+                account_ids.extend(rows);
             }
         }
         // Accounts this member no longer reaches are unlinked from the profile; those no profile
@@ -833,6 +850,99 @@ impl Connector {
             .all(db)
             .await
             .map_err(|e| local(e.into()))
+    }
+
+    /// The organic lead sources of one organization the member administers: one per enabled
+    /// organic lead type, sharing the organization's forms. Returns their row ids.
+    async fn discover_organization(
+        &self,
+        profile_id: i64,
+        token: &str,
+        org_urn: &str,
+        lead_types: &[LeadType],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, ApiError> {
+        let db = self.db();
+        let Ok(org_id) = model::urn_id(org_urn, "organization") else {
+            tracing::warn!(organization = %org_urn, "skipping an ACL that names no organization");
+            return Ok(Vec::new());
+        };
+        let name = self.organization_name(token, &org_id).await;
+        let mut rows = Vec::with_capacity(lead_types.len());
+        for lead_type in lead_types {
+            let source = model::LeadSourceId::Organic {
+                organization: org_id.clone(),
+                lead_type: *lead_type,
+            };
+            let element = json!({ "name": model::organic_source_name(&name, *lead_type) });
+            let row = upsert_account(db, &source, &element, Some(org_urn.to_owned()), now)
+                .await
+                .map_err(local)?;
+            link_profile(db, profile_id, row.id, now)
+                .await
+                .map_err(local)?;
+            rows.push(row);
+        }
+        let Some(first) = rows.first() else {
+            return Ok(Vec::new());
+        };
+        // An organization's forms are the same whichever lead type pulls them: fetched once.
+        let outcome = self.refresh_forms(token, first).await;
+        for row in &rows {
+            match &outcome {
+                Ok(0) => set_account_status(
+                    db,
+                    row.id,
+                    AccountSyncStatus::NoFormsAvailable,
+                    Some("no lead gen forms on this organization".into()),
+                )
+                .await
+                .map_err(local)?,
+                Ok(_) => {
+                    if row.sync_status != AccountSyncStatus::Active.as_str() {
+                        set_account_status(db, row.id, AccountSyncStatus::Pending, None)
+                            .await
+                            .map_err(local)?;
+                    }
+                    if row.enabled_for_sync {
+                        self.subscribe_webhook(token, row).await;
+                    }
+                }
+                Err(ApiError::Forbidden(m)) => {
+                    set_account_status(db, row.id, AccountSyncStatus::Forbidden, Some(m.clone()))
+                        .await
+                        .map_err(local)?
+                }
+                Err(_) => {}
+            }
+        }
+        match outcome {
+            Ok(_) | Err(ApiError::Forbidden(_)) => Ok(rows.iter().map(|r| r.id).collect()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The organization's name as LinkedIn shows it, or "Organization {id}" when LinkedIn does
+    /// not say (the lookup is a nicety: discovery goes on without it).
+    async fn organization_name(&self, token: &str, org_id: &str) -> String {
+        let fallback = || format!("Organization {org_id}");
+        let Ok(client) = self.client() else {
+            return fallback();
+        };
+        match client
+            .get(token, &format!("/organizations/{org_id}"), &[])
+            .await
+        {
+            Ok(org) => org
+                .get("localizedName")
+                .and_then(Value::as_str)
+                .filter(|n| !n.trim().is_empty())
+                .map_or_else(fallback, str::to_owned),
+            Err(e) => {
+                tracing::info!(organization = %org_id, error = %e, "organization name not available");
+                fallback()
+            }
+        }
     }
 
     /// Campaigns and forms of one account; returns how many forms it has.
@@ -955,7 +1065,7 @@ impl Connector {
         let body = json!({
             "webhook": url,
             "owner": owner_of(account),
-            "leadType": "SPONSORED",
+            "leadType": account.lead_type,
         });
         match client.create(token, "/leadNotifications", &body).await {
             Ok(id) => {
@@ -1005,14 +1115,20 @@ impl Connector {
     ) -> Result<(), ApiError> {
         let client = self.api_client()?;
         let now_ms = Utc::now().timestamp_millis();
-        let floor = now_ms - RETENTION_MS;
+        // A new source backfills its lead type's window (LinkedIn keeps at most 365 days).
+        let settings = configuration::lead_types(self.db()).await.map_err(local)?;
+        let days = settings
+            .iter()
+            .find(|s| s.lead_type == account.lead_type)
+            .map_or(RETENTION_DAYS, |s| s.backfill_days.clamp(1, RETENTION_DAYS));
+        let floor = now_ms - i64::from(days) * DAY_MS;
         let start_ms = account
             .sync_cursor_ms
             .map_or(floor, |c| (c - OVERLAP_MS).max(floor));
         let params = [
             ("q", json!("owner")),
             ("owner", owner_of(account)),
-            ("leadType", json!({"leadType": "SPONSORED"})),
+            ("leadType", json!({"leadType": account.lead_type})),
             ("limitedToTestLeads", json!(false)),
             (
                 "submittedAtTimeRange",
@@ -1267,7 +1383,7 @@ impl Connector {
                 };
                 let Some(account) = account else {
                     return Err(AppError::bad_input(
-                        "the notification names no ad account leadsync syncs",
+                        "the notification names no ad account or organization leadsync syncs",
                     ));
                 };
                 let profile_id = linkedin_profile_account::Entity::find()
@@ -1398,7 +1514,7 @@ fn local(e: AppError) -> ApiError {
 
 /// The `owner` finder parameter of an ad account.
 fn owner_of(account: &linkedin_account::Model) -> serde_json::Value {
-    json!({"sponsoredAccount": format!("urn:li:sponsoredAccount:{}", account.linkedin_id)})
+    model::LeadSourceId::parse(&account.linkedin_id).owner()
 }
 
 fn db_fail(e: AppError) -> SyncFail {
@@ -1449,19 +1565,41 @@ async fn set_account_status(
     Ok(())
 }
 
+/// Links a lead source to a profile that reaches it (kept if already linked).
+async fn link_profile(
+    db: &DatabaseConnection,
+    profile_id: i64,
+    account_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    linkedin_profile_account::Entity::insert(linkedin_profile_account::ActiveModel {
+        profile_id: Set(profile_id),
+        account_id: Set(account_id),
+        role: Set(None),
+        created_at: Set(now),
+    })
+    .on_conflict_do_nothing_on([
+        linkedin_profile_account::Column::ProfileId,
+        linkedin_profile_account::Column::AccountId,
+    ])
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
 async fn upsert_account(
     db: &DatabaseConnection,
-    linkedin_id: &str,
+    source: &model::LeadSourceId,
     element: &Value,
     reference: Option<String>,
     now: DateTime<Utc>,
 ) -> AppResult<linkedin_account::Model> {
     use linkedin_account::Column as A;
+    let linkedin_id = source.key();
     let name = element
         .get("name")
         .and_then(Value::as_str)
-        .unwrap_or(linkedin_id)
-        .to_owned();
+        .map_or_else(|| source.placeholder_name(), str::to_owned);
     linkedin_account::Entity::insert(linkedin_account::ActiveModel {
         id: NotSet,
         linkedin_id: Set(linkedin_id.to_owned()),
@@ -1487,12 +1625,16 @@ async fn upsert_account(
         webhook_subscription_id: Set(None),
         lease_owner: Set(None),
         lease_expires_at: Set(None),
+        lead_type: Set(source.lead_type().as_str().to_owned()),
+        owner_urn: Set(Some(source.owner_urn())),
         created_at: Set(now),
         updated_at: Set(now),
     })
     .on_conflict(
         OnConflict::column(A::LinkedinId)
             .update_columns([
+                A::LeadType,
+                A::OwnerUrn,
                 A::Name,
                 A::Currency,
                 A::Status,

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     error::{AppError, AppResult},
+    linkedin::model::{LeadSourceId, Owner},
     service::connector::Connector,
 };
 
@@ -49,10 +50,15 @@ pub async fn receive(
     )
     .map(id_of)
     .ok_or_else(|| AppError::bad_input("the notification names no lead"))?;
-    let account = notification
-        .pointer("/owner/sponsoredAccount")
-        .and_then(Value::as_str)
-        .map(id_of);
+    // An ad account's lead, or an organization's organic lead of the notification's type.
+    let owner: Owner = notification
+        .get("owner")
+        .cloned()
+        .and_then(|o| serde_json::from_value(o).ok())
+        .unwrap_or_default();
+    let account = LeadSourceId::of_owner(&owner, text(notification, &["leadType"]))
+        .map_err(AppError::bad_input)?
+        .map(|source| source.key());
     let notification_id = text(notification, &["notificationId", "id"])
         .map(str::to_owned)
         .unwrap_or_else(|| hex::encode(Sha256::digest(raw)));
@@ -82,7 +88,7 @@ pub async fn receive(
         }
     }
     connector
-        .handle_notification(action, response_id, account)
+        .handle_notification(action, response_id, account.as_deref())
         .await?;
     // Only a notification handled to the end counts as seen: a failed one may be retried.
     let marked = webhook_notification::Entity::update_many()

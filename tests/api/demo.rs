@@ -115,6 +115,23 @@ async fn the_demo_serves_the_dashboard_and_graphql_and_restarts_on_its_data() {
         data["data"]["linkedInUserProfiles"][0]["authorizationStatus"],
         "AUTHORIZED"
     );
+    // Sponsored and organic leads alike.
+    let sources = graphql(&first, "{ leadsBySource { source count } }").await;
+    for source in [
+        "LINKEDIN_SPONSORED_CONTENT",
+        "LINKEDIN_COMPANY_PAGE",
+        "LINKEDIN_PRODUCT_PAGE",
+        "LINKEDIN_EVENT",
+    ] {
+        assert!(
+            sources["data"]["leadsBySource"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["source"] == source && c["count"].as_i64().unwrap() > 0),
+            "the demo shows {source} leads: {sources}"
+        );
+    }
     let synced = data["data"]["syncStatus"]["submissionsSynced"]
         .as_i64()
         .unwrap();

@@ -15,6 +15,7 @@ mod leads;
 mod linkedin_reads;
 mod live;
 mod matching;
+mod organic;
 mod query_space;
 mod roles;
 mod sandbox;

@@ -337,6 +337,7 @@ fn dispatch(
         ("GET", ["adAccounts"]) => ad_accounts(&state.world, params),
         ("GET", ["adAccounts", id, "adCampaigns"]) => campaigns(&state.world, id, params),
         ("GET", ["organizationAcls"]) => organization_acls(&state.world, caller, params),
+        ("GET", ["organizations", id]) => organization(&state.world, id),
         ("GET", ["leadForms"]) => lead_forms(&state.world, caller, params, config.omit_total),
         ("GET", ["leadForms", id]) => lead_form(&state.world, caller, id),
         ("GET", ["leadFormResponses"]) => {
@@ -364,6 +365,7 @@ fn dispatch(
             ["adAccounts"]
             | ["adAccounts", _, "adCampaigns"]
             | ["organizationAcls"]
+            | ["organizations", _]
             | ["leadForms"]
             | ["leadForms", _]
             | ["leadFormResponses"]
@@ -611,6 +613,21 @@ fn organization_acls(world: &World, caller: &Caller, params: &Params) -> ApiResu
         count,
         None,
     ))
+}
+
+/// `GET /organizations/{id}`: the organization's id, localized name and vanity name.
+fn organization(world: &World, id: &str) -> ApiResult {
+    let org = id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| world.orgs.iter().find(|o| o.id == id))
+        .ok_or_else(|| ApiError::not_found(format!("Organization {id} does not exist")))?;
+    Ok(Json(json!({
+        "id": org.id,
+        "localizedName": org.name,
+        "vanityName": org.vanity,
+    }))
+    .into_response())
 }
 
 fn campaign_json(account: &Account, campaign: &Campaign) -> Value {
