@@ -613,6 +613,46 @@ mod tests {
     }
 
     #[test]
+    fn lead_sources_key_ad_accounts_and_organic_types_apart() {
+        let ad = LeadSourceId::parse("508915158");
+        assert_eq!(ad, LeadSourceId::AdAccount("508915158".into()));
+        assert_eq!(
+            ad.owner(),
+            serde_json::json!({"sponsoredAccount": "urn:li:sponsoredAccount:508915158"})
+        );
+        let event = LeadSourceId::parse("2414183:EVENT");
+        assert_eq!(event.lead_type(), LeadType::Event);
+        assert_eq!(
+            event.owner(),
+            serde_json::json!({"organization": "urn:li:organization:2414183"})
+        );
+        assert_eq!(LeadSourceId::parse(&event.key()), event, "keys round-trip");
+        // A colon without an organic type is not an organic source.
+        assert!(matches!(
+            LeadSourceId::parse("1:SPONSORED"),
+            LeadSourceId::AdAccount(_)
+        ));
+
+        let owner = Owner {
+            sponsored_account: None,
+            organization: Some("urn:li:organization:7".into()),
+        };
+        assert_eq!(
+            LeadSourceId::of_owner(&owner, Some("COMPANY"))
+                .unwrap()
+                .unwrap()
+                .key(),
+            "7:COMPANY"
+        );
+        assert!(LeadSourceId::of_owner(&owner, Some("SPONSORED")).is_err());
+        assert!(LeadSourceId::of_owner(&owner, None).is_err());
+        assert_eq!(
+            LeadSourceId::of_owner(&Owner::default(), None).unwrap(),
+            None
+        );
+    }
+
+    #[test]
     fn times_must_be_milliseconds() {
         assert!(millis(1_689_894_599_288, "t").is_ok());
         assert!(millis(1_689_894_599, "t").is_err(), "seconds are refused");
