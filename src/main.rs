@@ -47,6 +47,15 @@ enum Command {
         #[arg(long)]
         profile: i64,
     },
+    /// Print everything leadsync holds about one person as JSON (`leadsync.personal-data/1`, the
+    /// same document as the `exportPersonalData` query), by email or by lead id.
+    Export {
+        /// Every lead whose email or work email is this address (trimmed, any case).
+        #[arg(long, conflicts_with = "lead_id", required_unless_present = "lead_id")]
+        email: Option<String>,
+        #[arg(long = "lead-id")]
+        lead_id: Option<i64>,
+    },
     /// Check this deployment against its LinkedIn app and say what is wrong: credentials, public
     /// URL, callback and webhook, redirect URL, API version, secret key, database, each profile's
     /// token. Changes nothing; exits 1 when a check fails.
@@ -139,6 +148,20 @@ async fn main() -> anyhow::Result<()> {
             .await?
         }
         Command::Sync { profile } => sync(config, profile).await?,
+        Command::Export { email, lead_id } => {
+            let db = leadsync::db::connect(&config.database_url).await?;
+            leadsync::db::migrate(&db, &config.database_url).await?;
+            let subject = match (email, lead_id) {
+                (Some(email), _) => leadsync::service::privacy::Subject::Email(email),
+                (None, Some(id)) => leadsync::service::privacy::Subject::Lead(id),
+                (None, None) => anyhow::bail!("give --email or --lead-id"),
+            };
+            let key = config.resolve_secret_key()?;
+            let export = leadsync::service::privacy::export(&db, &key, &subject)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            println!("{}", serde_json::to_string_pretty(&export)?);
+        }
         Command::Doctor => {
             // Not migrated here: an unmigrated database is one of the findings.
             let (db, db_error) = match leadsync::db::connect(&config.database_url).await {

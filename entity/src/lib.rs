@@ -5,6 +5,7 @@ pub mod api_user;
 pub mod api_user_role;
 pub mod customer_journey;
 pub mod erased_response;
+pub mod erased_subject;
 pub mod field_mapping;
 pub mod form_submission;
 pub mod integration_configuration;
@@ -31,6 +32,7 @@ pub mod prelude {
     pub use super::api_user_role::Entity as ApiUserRole;
     pub use super::customer_journey::Entity as CustomerJourney;
     pub use super::erased_response::Entity as ErasedResponse;
+    pub use super::erased_subject::Entity as ErasedSubject;
     pub use super::field_mapping::Entity as FieldMapping;
     pub use super::form_submission::Entity as FormSubmission;
     pub use super::integration_configuration::Entity as IntegrationConfiguration;

@@ -4,6 +4,7 @@ mod m20261128_000001_initial;
 mod m20261207_000001_flat_lists;
 mod m20261207_000002_linkedin_today;
 mod m20261207_000003_organic_sources;
+mod m20261207_000004_erased_subjects;
 
 /// The text a lead's `search` matches (the PostgreSQL trigram index is over this expression).
 pub use m20261207_000001_flat_lists::SEARCH_TEXT;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_flat_lists::Migration),
             Box::new(m20261207_000002_linkedin_today::Migration),
             Box::new(m20261207_000003_organic_sources::Migration),
+            Box::new(m20261207_000004_erased_subjects::Migration),
         ]
     }
 }

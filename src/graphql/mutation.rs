@@ -354,7 +354,12 @@ impl ProcessingMutation {
     async fn erase_lead(&self, ctx: &Context<'_>, id: ID) -> Result<Lead> {
         let id = parse_id(&id, "lead")?;
         let viewer = ctx.data_unchecked::<ViewerModel>();
-        let (lead, _) = leads::erase_lead(&state(ctx).db, id, Some(viewer.user_id)).await?;
+        let s = state(ctx);
+        let key = s
+            .config
+            .resolve_secret_key()
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        let (lead, _) = leads::erase_lead(&s.db, &key, id, Some(viewer.user_id)).await?;
         Ok(Lead(lead))
     }
 }

@@ -573,8 +573,11 @@ pub async fn list_leads(
 
 /// Erases a lead: deletes it with its submissions and answers, and keeps a tombstone of each
 /// LinkedIn response id so that no later sync brings the person back.
+/// `secret_key` keys the hash of the person's email kept to say, on a later export, that they
+/// were erased (`service::privacy`).
 pub async fn erase_lead(
     db: &DatabaseConnection,
+    secret_key: &[u8; 32],
     id: i64,
     by_user: Option<i64>,
 ) -> AppResult<(lead::Model, usize)> {
@@ -604,6 +607,7 @@ pub async fn erase_lead(
             .await?;
     }
     lead::Entity::delete_by_id(id).exec(&txn).await?;
+    crate::service::privacy::record_erasure(&txn, secret_key, &existing, by_user, now).await?;
     txn.commit().await?;
     tracing::info!(lead_id = id, submissions = submissions.len(), "erased lead");
     Ok((existing, submissions.len()))

@@ -13,6 +13,7 @@ pub mod mappings;
 pub mod matching;
 pub mod paging;
 pub mod preview;
+pub mod privacy;
 pub mod strategies;
 pub mod users;
 pub mod webhooks;

@@ -467,7 +467,9 @@ async fn list_counters_stay_equal_to_count_after_every_write() {
     };
     leads::delete_lead(&app.db, lead_of(0)).await.unwrap();
     assert_counters_match(&app, "deleteLead").await;
-    leads::erase_lead(&app.db, lead_of(1), None).await.unwrap();
+    leads::erase_lead(&app.db, &[7; 32], lead_of(1), None)
+        .await
+        .unwrap();
     assert_counters_match(&app, "eraseLead").await;
     let linkedin_id = page["formSubmissions"]["edges"][2]["node"]["linkedInId"]
         .as_str()

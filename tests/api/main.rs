@@ -16,6 +16,7 @@ mod linkedin_reads;
 mod live;
 mod matching;
 mod organic;
+mod privacy;
 mod query_space;
 mod roles;
 mod sandbox;
