@@ -81,7 +81,7 @@ impl MigrationTrait for Migration {
                 lead_type.into(),
                 enabled.into(),
                 days.into(),
-                Expr::current_timestamp().into(),
+                Expr::current_timestamp(),
             ]);
         }
         manager.exec_stmt(insert).await

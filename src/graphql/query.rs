@@ -185,37 +185,28 @@ impl MatchingQuery {
             .collect()
     }
 
-    /// Everything leadsync holds about one person, by email (every lead whose email or work
-    /// email matches it under matching's normalization) or by lead id: leads, submissions with
-    /// every answer, consents with their texts, hidden fields, campaigns, forms, journeys and
-    /// match explanations, as one JSON document (`format: "leadsync.personal-data/1"`, see
-    /// docs/personal-data-export.md). For an erased person it holds no data and says when they
-    /// were erased.
+    /// Everything leadsync holds about one person: every lead whose email or work email matches
+    /// `email` under matching's normalization, with submissions and every answer, consents with
+    /// their texts, hidden fields, campaigns, forms, journeys and match explanations, as one JSON
+    /// document (`format: "leadsync.personal-data/1"`, see docs/personal-data-export.md). For an
+    /// erased person it holds no data and says when they were erased.
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn export_personal_data(
         &self,
         ctx: &Context<'_>,
-        email: Option<String>,
-        lead_id: Option<ID>,
+        email: String,
     ) -> Result<async_graphql::Json<privacy::PersonalDataExport>> {
-        let subject = match (email, lead_id) {
-            (Some(email), None) => privacy::Subject::Email(email),
-            (None, Some(id)) => privacy::Subject::Lead(parse_id(&id, "lead")?),
-            _ => {
-                return Err(crate::error::AppError::bad_input(
-                    "give exactly one of email and leadId",
-                )
-                .into());
-            }
-        };
-        let s = state(ctx);
-        let key = s
-            .config
-            .resolve_secret_key()
-            .map_err(|e| crate::error::AppError::internal(e.to_string()))?;
-        Ok(async_graphql::Json(
-            privacy::export(&s.db, &key, &subject).await?,
-        ))
+        export(ctx, privacy::Subject::Email(email)).await
+    }
+
+    /// `exportPersonalData` for one lead.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn export_lead_personal_data(
+        &self,
+        ctx: &Context<'_>,
+        lead_id: ID,
+    ) -> Result<async_graphql::Json<privacy::PersonalDataExport>> {
+        export(ctx, privacy::Subject::Lead(parse_id(&lead_id, "lead")?)).await
     }
 
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
@@ -344,4 +335,18 @@ impl LinkedInQuery {
             .map(CustomerJourney)
             .collect())
     }
+}
+
+async fn export(
+    ctx: &Context<'_>,
+    subject: privacy::Subject,
+) -> Result<async_graphql::Json<privacy::PersonalDataExport>> {
+    let s = state(ctx);
+    let key = s
+        .config
+        .resolve_secret_key()
+        .map_err(|e| crate::error::AppError::internal(e.to_string()))?;
+    Ok(async_graphql::Json(
+        privacy::export(&s.db, &key, &subject).await?,
+    ))
 }
