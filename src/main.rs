@@ -122,6 +122,16 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
             let roles: Vec<&str> = created.roles.iter().map(|r| r.as_str()).collect();
+            let entry = leadsync::service::audit::Entry::new(
+                leadsync::service::audit::Actor::Cli,
+                "users create",
+                "ApiUser",
+            )
+            .object(created.user.id)
+            .details(serde_json::json!({ "roles": roles, "token": "issued" }));
+            leadsync::service::audit::record(&db, entry)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
             println!(
                 "created user {} ({}) with roles {}",
                 created.user.id,
@@ -160,6 +170,30 @@ async fn main() -> anyhow::Result<()> {
             let export = leadsync::service::privacy::export(&db, &key, &subject)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            let by = if matches!(subject, leadsync::service::privacy::Subject::Email(_)) {
+                "email"
+            } else {
+                "leadId"
+            };
+            let ids: Vec<Option<i64>> = if export.leads.is_empty() {
+                vec![None]
+            } else {
+                export.leads.iter().map(|l| Some(l.id)).collect()
+            };
+            for id in ids {
+                let mut entry = leadsync::service::audit::Entry::new(
+                    leadsync::service::audit::Actor::Cli,
+                    "export",
+                    "Lead",
+                )
+                .details(serde_json::json!({ "by": by, "erased": export.erasure.is_some() }));
+                if let Some(id) = id {
+                    entry = entry.object(id);
+                }
+                leadsync::service::audit::record(&db, entry)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            }
             println!("{}", serde_json::to_string_pretty(&export)?);
         }
         Command::Doctor => {

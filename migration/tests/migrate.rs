@@ -23,7 +23,8 @@ use sea_orm_migration::sea_orm::{
 use serde_json::json;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const TABLES: [&str; 24] = [
+const TABLES: [&str; 25] = [
+    "audit_log",
     "erased_subjects",
     "lead_type_settings",
     "api_users",

@@ -11,10 +11,31 @@ use crate::{
         types::*,
     },
     service::{
-        configuration, connector, ingest, leads, linkedin, mappings, strategies,
+        audit, configuration, connector, ingest, leads, linkedin, mappings, strategies,
         users::{self, Viewer as ViewerModel},
     },
 };
+use serde_json::{Value, json};
+
+/// Appends the audit entry of a write the caller just made. `details` must hold no personal
+/// data (a lead's fields are named, not valued).
+pub(crate) async fn audited(
+    ctx: &Context<'_>,
+    operation: &str,
+    object_type: &'static str,
+    object_id: Option<i64>,
+    details: Value,
+) {
+    let viewer = ctx.data_unchecked::<ViewerModel>();
+    let mut entry = audit::Entry::new(audit::Actor::User(viewer.user_id), operation, object_type);
+    if let Some(id) = object_id {
+        entry = entry.object(id);
+    }
+    if !details.is_null() {
+        entry = entry.details(details);
+    }
+    audit::record_or_log(&state(ctx).db, entry).await;
+}
 
 #[derive(InputObject)]
 pub struct CreateUserInput {
@@ -36,6 +57,15 @@ impl IdentityMutation {
     ) -> Result<CreateUserPayload> {
         let roles: Vec<domain::Role> = input.roles.into_iter().map(Into::into).collect();
         let created = users::create_user(&state(ctx).db, &input.name, &roles).await?;
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        audited(
+            ctx,
+            "createUser",
+            "ApiUser",
+            Some(created.user.id),
+            json!({ "roles": names, "token": "issued" }),
+        )
+        .await;
         Ok(CreateUserPayload {
             user: User(created.user),
             token: created.token,
@@ -75,6 +105,34 @@ fn change(v: MaybeUndefined<String>) -> Option<Option<String>> {
 }
 
 impl LeadFields {
+    /// The fields this input sets or clears, by GraphQL name (for the audit trail: which
+    /// personal fields changed, never their values).
+    fn named(&self) -> Vec<&'static str> {
+        let set = |v: &MaybeUndefined<String>| !v.is_undefined();
+        [
+            ("firstName", set(&self.first_name)),
+            ("lastName", set(&self.last_name)),
+            ("email", set(&self.email)),
+            ("workEmail", set(&self.work_email)),
+            ("phone", set(&self.phone)),
+            ("workPhone", set(&self.work_phone)),
+            ("company", set(&self.company)),
+            ("jobTitle", set(&self.job_title)),
+            ("jobFunction", set(&self.job_function)),
+            ("seniority", set(&self.seniority)),
+            ("industry", set(&self.industry)),
+            ("companySize", set(&self.company_size)),
+            ("country", set(&self.country)),
+            ("state", set(&self.state)),
+            ("city", set(&self.city)),
+            ("zipCode", set(&self.zip_code)),
+            ("customFields", !self.custom_fields.is_undefined()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+
     fn into_changes(self) -> Result<leads::LeadChanges, AppError> {
         let custom_fields = match self.custom_fields {
             MaybeUndefined::Undefined => None,
@@ -128,14 +186,20 @@ impl LeadsMutation {
     #[graphql(guard = "RoleGuard(LEAD_USERS)")]
     async fn create_lead(&self, ctx: &Context<'_>, input: CreateLeadInput) -> Result<Lead> {
         let source = input.source.map_or(domain::LeadSource::Manual, Into::into);
+        let fields = input.fields.named();
         let lead = leads::create_lead(&state(ctx).db, input.fields.into_changes()?, source).await?;
+        let details = json!({ "fieldsSet": fields, "source": source.as_str() });
+        audited(ctx, "createLead", "Lead", Some(lead.id), details).await;
         Ok(Lead(lead))
     }
 
     #[graphql(guard = "RoleGuard(LEAD_USERS)")]
     async fn update_lead(&self, ctx: &Context<'_>, id: ID, input: UpdateLeadInput) -> Result<Lead> {
         let id = parse_id(&id, "lead")?;
+        let fields = input.fields.named();
         let lead = leads::update_lead(&state(ctx).db, id, input.fields.into_changes()?).await?;
+        let details = json!({ "fieldsChanged": fields });
+        audited(ctx, "updateLead", "Lead", Some(id), details).await;
         Ok(Lead(lead))
     }
 
@@ -143,7 +207,9 @@ impl LeadsMutation {
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn delete_lead(&self, ctx: &Context<'_>, id: ID) -> Result<Lead> {
         let id = parse_id(&id, "lead")?;
-        Ok(Lead(leads::delete_lead(&state(ctx).db, id).await?))
+        let lead = leads::delete_lead(&state(ctx).db, id).await?;
+        audited(ctx, "deleteLead", "Lead", Some(id), Value::Null).await;
+        Ok(Lead(lead))
     }
 }
 
@@ -193,6 +259,15 @@ impl MatchingMutation {
     ) -> Result<FieldMapping> {
         let m = mappings::create_mapping(&state(ctx).db, &input.linked_in_field, &input.lead_field)
             .await?;
+        let details = json!({ "linkedInField": m.linkedin_field, "leadField": m.lead_field });
+        audited(
+            ctx,
+            "createFieldMapping",
+            "FieldMapping",
+            Some(m.id),
+            details,
+        )
+        .await;
         Ok(FieldMapping(m))
     }
 
@@ -200,9 +275,10 @@ impl MatchingMutation {
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn delete_field_mapping(&self, ctx: &Context<'_>, id: ID) -> Result<FieldMapping> {
         let id = parse_id(&id, "field mapping")?;
-        Ok(FieldMapping(
-            mappings::delete_mapping(&state(ctx).db, id).await?,
-        ))
+        let m = mappings::delete_mapping(&state(ctx).db, id).await?;
+        let details = json!({ "linkedInField": m.linkedin_field, "leadField": m.lead_field });
+        audited(ctx, "deleteFieldMapping", "FieldMapping", Some(id), details).await;
+        Ok(FieldMapping(m))
     }
 
     /// Creates an inactive strategy; add fields, then activate it.
@@ -213,6 +289,15 @@ impl MatchingMutation {
         input: CreateLeadMatchingStrategyInput,
     ) -> Result<LeadMatchingStrategy> {
         let s = strategies::create(&state(ctx).db, &input.name, input.always_create_lead).await?;
+        let details = json!({ "name": s.name, "alwaysCreateLead": s.always_create_lead });
+        audited(
+            ctx,
+            "createLeadMatchingStrategy",
+            "LeadMatchingStrategy",
+            Some(s.id),
+            details,
+        )
+        .await;
         Ok(LeadMatchingStrategy(s))
     }
 
@@ -225,6 +310,15 @@ impl MatchingMutation {
     ) -> Result<LeadMatchingStrategy> {
         let id = parse_id(&strategy_id, "matching strategy")?;
         let s = strategies::add_field(&state(ctx).db, id, &linked_in_field).await?;
+        let details = json!({ "linkedInField": linked_in_field });
+        audited(
+            ctx,
+            "addStrategyField",
+            "LeadMatchingStrategy",
+            Some(id),
+            details,
+        )
+        .await;
         Ok(LeadMatchingStrategy(s))
     }
 
@@ -237,6 +331,15 @@ impl MatchingMutation {
     ) -> Result<LeadMatchingStrategy> {
         let id = parse_id(&strategy_id, "matching strategy")?;
         let s = strategies::remove_field(&state(ctx).db, id, &linked_in_field).await?;
+        let details = json!({ "linkedInField": linked_in_field });
+        audited(
+            ctx,
+            "removeStrategyField",
+            "LeadMatchingStrategy",
+            Some(id),
+            details,
+        )
+        .await;
         Ok(LeadMatchingStrategy(s))
     }
 
@@ -244,9 +347,16 @@ impl MatchingMutation {
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn activate_strategy(&self, ctx: &Context<'_>, id: ID) -> Result<LeadMatchingStrategy> {
         let id = parse_id(&id, "matching strategy")?;
-        Ok(LeadMatchingStrategy(
-            strategies::activate(&state(ctx).db, id).await?,
-        ))
+        let s = strategies::activate(&state(ctx).db, id).await?;
+        audited(
+            ctx,
+            "activateStrategy",
+            "LeadMatchingStrategy",
+            Some(id),
+            Value::Null,
+        )
+        .await;
+        Ok(LeadMatchingStrategy(s))
     }
 
     /// Deletes an inactive strategy and returns it.
@@ -257,9 +367,17 @@ impl MatchingMutation {
         id: ID,
     ) -> Result<LeadMatchingStrategy> {
         let id = parse_id(&id, "matching strategy")?;
-        Ok(LeadMatchingStrategy(
-            strategies::delete(&state(ctx).db, id).await?,
-        ))
+        let s = strategies::delete(&state(ctx).db, id).await?;
+        let details = json!({ "name": s.name });
+        audited(
+            ctx,
+            "deleteLeadMatchingStrategy",
+            "LeadMatchingStrategy",
+            Some(id),
+            details,
+        )
+        .await;
+        Ok(LeadMatchingStrategy(s))
     }
 
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
@@ -284,9 +402,27 @@ impl MatchingMutation {
                 })
                 .collect(),
         };
-        Ok(IntegrationConfiguration(
-            configuration::update(&state(ctx).db, changes).await?,
-        ))
+        let details = json!({
+            "createJourneysForCampaigns": changes.create_journeys_for_campaigns,
+            "onMatchFail": changes.on_match_fail.map(|v| v.as_str()),
+            "syncIntervalSeconds": changes.sync_interval_seconds,
+            "createLeadsFromTestLeads": changes.create_leads_from_test_leads,
+            "leadTypes": changes.lead_types.iter().map(|t| json!({
+                "leadType": t.lead_type.as_str(),
+                "enabled": t.enabled,
+                "backfillDays": t.backfill_days,
+            })).collect::<Vec<_>>(),
+        });
+        let updated = configuration::update(&state(ctx).db, changes).await?;
+        audited(
+            ctx,
+            "updateIntegrationConfiguration",
+            "IntegrationConfiguration",
+            Some(updated.id),
+            details,
+        )
+        .await;
+        Ok(IntegrationConfiguration(updated))
     }
 }
 
@@ -309,6 +445,15 @@ impl LinkedInMutation {
     ) -> Result<LinkedInUserProfile> {
         let viewer = ctx.data_unchecked::<ViewerModel>();
         let p = linkedin::create_profile(&state(ctx).db, &input.name, viewer.user_id).await?;
+        let details = json!({ "name": p.name });
+        audited(
+            ctx,
+            "createLinkedInUserProfile",
+            "LinkedInUserProfile",
+            Some(p.id),
+            details,
+        )
+        .await;
         Ok(LinkedInUserProfile(p))
     }
 }
@@ -343,9 +488,17 @@ impl ProcessingMutation {
             profile_id: None,
             cursor: None,
         };
-        Ok(IngestLinkedInLeadsPayload(
-            ingest::ingest(&s.db, &s.bus, request).await?,
-        ))
+        let (forms, responses) = (request.forms.len(), request.responses.len());
+        let report = ingest::ingest(&s.db, &s.bus, request).await?;
+        let details = json!({
+            "forms": forms,
+            "responses": responses,
+            "submissionsCreated": report.submissions_created,
+            "leadsCreated": report.leads_created,
+            "leadsUpdated": report.leads_updated,
+        });
+        audited(ctx, "ingestLinkedInLeads", "FormSubmission", None, details).await;
+        Ok(IngestLinkedInLeadsPayload(report))
     }
 
     /// Erases a lead with its submissions and answers; its LinkedIn responses are remembered so
@@ -359,7 +512,10 @@ impl ProcessingMutation {
             .config
             .resolve_secret_key()
             .map_err(|e| AppError::internal(e.to_string()))?;
-        let (lead, _) = leads::erase_lead(&s.db, &key, id, Some(viewer.user_id)).await?;
+        let (lead, submissions) = leads::erase_lead(&s.db, &key, id, Some(viewer.user_id)).await?;
+        // The fact, not the person: the lead id and how many submissions went with it.
+        let details = json!({ "submissionsErased": submissions });
+        audited(ctx, "eraseLead", "Lead", Some(id), details).await;
         Ok(Lead(lead))
     }
 }
@@ -388,6 +544,14 @@ impl ConnectorMutation {
             .connector
             .authorization_url(id, Some(viewer.user_id))
             .await?;
+        audited(
+            ctx,
+            "authorizeLinkedInUserProfile",
+            "LinkedInUserProfile",
+            Some(id),
+            Value::Null,
+        )
+        .await;
         Ok(AuthorizationPayload {
             authorization_url: url,
         })
@@ -401,24 +565,40 @@ impl ConnectorMutation {
         input: UpdateLinkedInAccountInput,
     ) -> Result<Account> {
         let id = parse_id(&id, "LinkedIn account")?;
-        Ok(Account(
-            state(ctx)
-                .connector
-                .set_account_enabled(id, input.enabled_for_sync)
-                .await?,
-        ))
+        let account = state(ctx)
+            .connector
+            .set_account_enabled(id, input.enabled_for_sync)
+            .await?;
+        let details = json!({ "enabledForSync": input.enabled_for_sync });
+        audited(
+            ctx,
+            "updateLinkedInAccount",
+            "LinkedInAccount",
+            Some(id),
+            details,
+        )
+        .await;
+        Ok(Account(account))
     }
 
     /// Syncs the profile now; returns the run at once (it may finish later: read `syncRun`).
     #[graphql(guard = "RoleGuard(SALESPERSON)")]
     async fn sync_submissions(&self, ctx: &Context<'_>, profile_id: ID) -> Result<SyncRun> {
         let id = parse_id(&profile_id, "LinkedIn user profile")?;
-        Ok(SyncRun(
-            state(ctx)
-                .connector
-                .queue_sync(id, connector::Trigger::Manual)
-                .await?,
-        ))
+        let run = state(ctx)
+            .connector
+            .queue_sync(id, connector::Trigger::Manual)
+            .await?;
+        let details = json!({ "syncRunId": run.id.to_string() });
+        audited(
+            ctx,
+            "syncSubmissions",
+            "LinkedInUserProfile",
+            Some(id),
+            details,
+        )
+        .await;
+        Ok(SyncRun(run))
     }
 
     /// Re-reads the whole 365-day retention window of the profile's accounts; earlier
@@ -426,6 +606,16 @@ impl ConnectorMutation {
     #[graphql(guard = "RoleGuard(SALESPERSON)")]
     async fn reset_synchronization(&self, ctx: &Context<'_>, profile_id: ID) -> Result<SyncRun> {
         let id = parse_id(&profile_id, "LinkedIn user profile")?;
-        Ok(SyncRun(state(ctx).connector.reset(id).await?))
+        let run = state(ctx).connector.reset(id).await?;
+        let details = json!({ "syncRunId": run.id.to_string() });
+        audited(
+            ctx,
+            "resetSynchronization",
+            "LinkedInUserProfile",
+            Some(id),
+            details,
+        )
+        .await;
+        Ok(SyncRun(run))
     }
 }

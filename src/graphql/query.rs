@@ -209,6 +209,34 @@ impl MatchingQuery {
         export(ctx, privacy::Subject::Lead(parse_id(&lead_id, "lead")?)).await
     }
 
+    /// The audit trail, newest first: every write through the API or the CLI, every sync run
+    /// and webhook notification, and every personal data export. Entries cannot be changed or
+    /// deleted; their details hold no personal data.
+    #[graphql(guard = "RoleGuard(SYSTEM)")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<AuditLogFilter>,
+    ) -> Result<AuditEntryConnection> {
+        let f = filter.unwrap_or_default();
+        let filter = crate::service::audit::AuditFilter {
+            operation: f.operation,
+            actor_user_id: f
+                .actor_user_id
+                .map(|id| parse_id(&id, "API user"))
+                .transpose()?,
+            object_type: f.object_type,
+            object_id: f.object_id,
+            since: f.since,
+            until: f.until,
+        };
+        let (page, total) =
+            crate::service::audit::list(&state(ctx).db, &filter, first, after.as_deref()).await?;
+        Ok(AuditEntryConnection::from_page(page, total, AuditEntry))
+    }
+
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn integration_configuration(
         &self,
@@ -218,6 +246,20 @@ impl MatchingQuery {
             configuration::get(&state(ctx).db).await?,
         ))
     }
+}
+
+#[derive(InputObject, Default)]
+pub struct AuditLogFilter {
+    /// A mutation or CLI command name (`updateLead`), `syncRun` or `webhookNotification`.
+    pub operation: Option<String>,
+    pub actor_user_id: Option<ID>,
+    /// `Lead`, `LeadMatchingStrategy`, `LinkedInUserProfile`, ...
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    /// Entries at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Entries before this time.
+    pub until: Option<DateTime<Utc>>,
 }
 
 #[derive(InputObject, Default)]
@@ -346,7 +388,23 @@ async fn export(
         .config
         .resolve_secret_key()
         .map_err(|e| crate::error::AppError::internal(e.to_string()))?;
-    Ok(async_graphql::Json(
-        privacy::export(&s.db, &key, &subject).await?,
-    ))
+    let export = privacy::export(&s.db, &key, &subject).await?;
+    // An export is a look at personal data: recorded per lead it held (no address).
+    let by = match subject {
+        privacy::Subject::Email(_) => "email",
+        privacy::Subject::Lead(_) => "leadId",
+    };
+    let operation = match subject {
+        privacy::Subject::Email(_) => "exportPersonalData",
+        privacy::Subject::Lead(_) => "exportLeadPersonalData",
+    };
+    let details = serde_json::json!({ "by": by, "erased": export.erasure.is_some() });
+    if export.leads.is_empty() {
+        crate::graphql::mutation::audited(ctx, operation, "Lead", None, details.clone()).await;
+    }
+    for lead in &export.leads {
+        crate::graphql::mutation::audited(ctx, operation, "Lead", Some(lead.id), details.clone())
+            .await;
+    }
+    Ok(async_graphql::Json(export))
 }

@@ -208,6 +208,47 @@ macro_rules! connection {
 
 connection!(LeadConnection, LeadEdge, Lead);
 connection!(FormSubmissionConnection, FormSubmissionEdge, FormSubmission);
+connection!(AuditEntryConnection, AuditEntryEdge, AuditEntry);
+
+/// One audit trail entry.
+pub struct AuditEntry(pub entity::audit_entry::Model);
+
+#[Object]
+impl AuditEntry {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// `USER` (an API user), `S2S` (the sync worker and LinkedIn's webhooks) or `CLI`.
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    /// The API user who wrote, for `USER` entries.
+    async fn actor_user_id(&self) -> Option<ID> {
+        self.0.actor_user_id.map(id)
+    }
+    /// The mutation or CLI command (`updateLead`, `eraseLead`, ...), `syncRun` or
+    /// `webhookNotification`.
+    async fn operation(&self) -> &str {
+        &self.0.operation
+    }
+    async fn object_type(&self) -> &str {
+        &self.0.object_type
+    }
+    async fn object_id(&self) -> Option<&str> {
+        self.0.object_id.as_deref()
+    }
+    /// What changed, without personal data: a lead's fields are named, not valued.
+    async fn details(&self) -> Option<Json<serde_json::Value>> {
+        self.0.details.clone().map(Json)
+    }
+    /// The sync run or webhook notification a system write belongs to.
+    async fn context(&self) -> Option<&str> {
+        self.0.context.as_deref()
+    }
+}
 
 /// Whether the selection asks for `totalCount` (it costs a COUNT query).
 pub fn wants_total(ctx: &Context<'_>) -> bool {

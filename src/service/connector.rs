@@ -550,9 +550,30 @@ impl Connector {
         // Free the profile before the run reads as finished: whoever sees it finished (a
         // caller waiting on the status) may start the next sync at once.
         drop(running);
+        let outcome = if error.is_some() {
+            "FAILED"
+        } else {
+            "SUCCEEDED"
+        };
         if let Err(e) = finish_run(self.db(), run_id, &counts, error).await {
             tracing::error!(run_id, error = ?e, "could not record the end of a sync run");
         }
+        // The sync worker's writes, as the system identity, with the run they belong to.
+        let entry = crate::service::audit::Entry::new(
+            crate::service::audit::Actor::System,
+            "syncRun",
+            "LinkedInUserProfile",
+        )
+        .object(profile_id)
+        .context(format!("syncRun:{run_id}"))
+        .details(json!({
+            "status": outcome,
+            "submissionsCreated": counts.created,
+            "leadsCreated": counts.leads_created,
+            "leadsUpdated": counts.leads_updated,
+            "failed": counts.failed,
+        }));
+        crate::service::audit::record_or_log(self.db(), entry).await;
         self.publish_run(run_id, profile_id).await;
     }
 

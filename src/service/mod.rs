@@ -1,5 +1,6 @@
 //! The domain services: plain Rust over SeaORM, no GraphQL types.
 
+pub mod audit;
 pub mod batch;
 pub mod configuration;
 pub mod connector;

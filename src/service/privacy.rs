@@ -51,6 +51,19 @@ pub struct PersonalDataExport {
     /// Set when the person was erased: their data is gone, this says when.
     pub erasure: Option<Erasure>,
     pub leads: Vec<ExportedLead>,
+    /// The audit trail's entries about these leads (who created, changed, exported them),
+    /// oldest first.
+    pub audit: Vec<ExportedAuditEntry>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedAuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub operation: String,
+    pub lead_id: Option<String>,
+    pub details: Option<Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,6 +182,17 @@ pub async fn export(
     };
 
     let lead_ids: Vec<i64> = leads.iter().map(|l| l.id).collect();
+    let audit = crate::service::audit::about_leads(db, &lead_ids)
+        .await?
+        .into_iter()
+        .map(|e| ExportedAuditEntry {
+            at: e.at,
+            actor: e.actor,
+            operation: e.operation,
+            lead_id: e.object_id,
+            details: e.details,
+        })
+        .collect();
     let submissions = form_submission::Entity::find()
         .filter(form_submission::Column::LeadId.is_in(lead_ids))
         .order_by_asc(form_submission::Column::SubmittedAt)
@@ -307,6 +331,7 @@ pub async fn export(
         subject: described,
         erasure,
         leads,
+        audit,
     })
 }
 

@@ -102,6 +102,16 @@ pub async fn receive(
         .await?;
     if marked.rows_affected == 0 {
         tracing::info!(notification = %notification_id, "notification was handled concurrently");
+    } else {
+        let entry = crate::service::audit::Entry::new(
+            crate::service::audit::Actor::System,
+            "webhookNotification",
+            "LinkedInLeadResponse",
+        )
+        .object(response_id)
+        .context(format!("webhookNotification:{notification_id}"))
+        .details(serde_json::json!({ "leadAction": action }));
+        crate::service::audit::record_or_log(db, entry).await;
     }
     Ok(())
 }

@@ -305,4 +305,14 @@ async fn the_export_command_prints_the_same_document() {
     let served = &answer["data"]["exportPersonalData"];
     assert_eq!(printed["format"], served["format"]);
     assert_eq!(printed["leads"], served["leads"]);
+    // The command's look at the person is on the trail, as the CLI.
+    let cli = entity::audit_entry::Entity::find()
+        .all(&env.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.operation == "export")
+        .expect("the export is audited");
+    assert_eq!(cli.actor, "CLI");
+    assert_eq!(cli.object_id, Some(person.id.to_string()));
 }

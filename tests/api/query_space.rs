@@ -1387,6 +1387,16 @@ fn mutation_rank(name: &str) -> usize {
         .unwrap_or_else(|| panic!("mutation {name}: give it a place in mutation_rank"))
 }
 
+/// How many audit entries an operation has.
+async fn audited(app: &TestApp, operation: &str) -> u64 {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    entity::audit_entry::Entity::find()
+        .filter(entity::audit_entry::Column::Operation.eq(operation))
+        .count(&app.db)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn every_mutation_answers_generated_valid_input_in_the_shape_asked() {
     let world = world().await;
@@ -1459,9 +1469,18 @@ async fn every_mutation_answers_generated_valid_input_in_the_shape_asked() {
                 Shape::plain(selection),
                 format!("{} variant {i}", mutation.name),
             );
+            let recorded_before = audited(walker.app, &mutation.name).await;
             let answer = walker.send(&doc).await;
             settle(walker.app).await;
             walked += 1;
+            // Every write appends its audit entry, whichever mutation it is.
+            if answer.is_some() {
+                assert!(
+                    audited(walker.app, &mutation.name).await > recorded_before,
+                    "{} wrote no audit entry",
+                    mutation.name
+                );
+            }
             // What a create made joins its type's pool, for the updates and destroys after it.
             if let Some(data) = answer
                 && mutation.name.starts_with("create")
