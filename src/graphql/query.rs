@@ -223,10 +223,7 @@ impl MatchingQuery {
         let f = filter.unwrap_or_default();
         let filter = crate::service::audit::AuditFilter {
             operation: f.operation,
-            actor_user_id: f
-                .actor_user_id
-                .map(|id| parse_id(&id, "API user"))
-                .transpose()?,
+            actor_user_id: f.user_id.map(|id| parse_id(&id, "API user")).transpose()?,
             object_type: f.object_type,
             object_id: f.object_id,
             since: f.since,
@@ -252,7 +249,8 @@ impl MatchingQuery {
 pub struct AuditLogFilter {
     /// A mutation or CLI command name (`updateLead`), `syncRun` or `webhookNotification`.
     pub operation: Option<String>,
-    pub actor_user_id: Option<ID>,
+    /// Entries written by this API user.
+    pub user_id: Option<ID>,
     /// `Lead`, `LeadMatchingStrategy`, `LinkedInUserProfile`, ...
     pub object_type: Option<String>,
     pub object_id: Option<String>,

@@ -224,7 +224,7 @@ async fn the_trail_pages_newest_first_without_gaps_or_repeats_and_filters() {
     let by_actor = audit_log(
         &app,
         &system,
-        json!({ "filter": { "actorUserId": viewer_id(&app, &system).await } }),
+        json!({ "filter": { "userId": viewer_id(&app, &system).await } }),
     )
     .await;
     assert_eq!(by_actor["totalCount"], 0, "the reader wrote nothing");

@@ -976,6 +976,19 @@ async fn world() -> World {
         json!({"strategyId": strategy, "linkedInField": "PHONE_NUMBER"}),
     )
     .await;
+    // The audit trail fills many pages too: an operator's CLI writes beside the API's.
+    for i in 0..45 {
+        let entry = leadsync::service::audit::Entry::new(
+            leadsync::service::audit::Actor::Cli,
+            "users create",
+            "ApiUser",
+        )
+        .object(1000 + i)
+        .details(json!({ "roles": ["LEADGEN_SALESPERSON"] }));
+        leadsync::service::audit::record(&app.db, entry)
+            .await
+            .unwrap();
+    }
 
     let pools = collect_pools(app, &token, &schema).await;
     World {
