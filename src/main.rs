@@ -243,6 +243,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             tracing::warn!("{warning}");
         }
         state.connector.spawn_scheduler();
+        leadsync::service::retention::spawn_schedule(state.db.clone());
     } else {
         tracing::warn!(
             "LinkedIn is not configured (LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET): no sync"

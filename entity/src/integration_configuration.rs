@@ -11,6 +11,10 @@ pub struct Model {
     pub sync_interval_seconds: i32,
     pub create_leads_from_test_leads: bool,
     pub updated_at: DateTimeUtc,
+    /// Retention rules in days; NULL is off (see `src/service/retention.rs`).
+    pub retention_submissions_days: Option<i32>,
+    pub retention_inactive_leads_days: Option<i32>,
+    pub retention_operational_records_days: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

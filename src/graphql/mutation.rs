@@ -236,6 +236,27 @@ pub struct UpdateIntegrationConfigurationInput {
     pub create_leads_from_test_leads: Option<bool>,
     /// Lead types to turn on or off, or whose backfill window to change; the others stay.
     pub lead_types: Option<Vec<LeadTypeSettingInput>>,
+    /// Retention rules to set (days) or turn off (null); omitted ones stay.
+    pub retention: Option<RetentionPolicyInput>,
+}
+
+/// Retention rules, in days (1 to 3650); null turns a rule off, an omitted one stays.
+#[derive(InputObject, Default)]
+pub struct RetentionPolicyInput {
+    /// Remove submissions (answers, consents) submitted longer ago; their leads stay.
+    pub submissions_days: MaybeUndefined<i32>,
+    /// Remove leads neither changed nor submitting for this long, with their submissions.
+    pub inactive_leads_days: MaybeUndefined<i32>,
+    /// Remove finished sync runs and handled webhook notifications older than this.
+    pub operational_records_days: MaybeUndefined<i32>,
+}
+
+fn rule(v: MaybeUndefined<i32>) -> Option<Option<i32>> {
+    match v {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(d) => Some(Some(d)),
+    }
 }
 
 #[derive(InputObject)]
@@ -386,7 +407,11 @@ impl MatchingMutation {
         ctx: &Context<'_>,
         input: UpdateIntegrationConfigurationInput,
     ) -> Result<IntegrationConfiguration> {
+        let retention = input.retention.unwrap_or_default();
         let changes = configuration::ConfigurationChanges {
+            retention_submissions_days: rule(retention.submissions_days),
+            retention_inactive_leads_days: rule(retention.inactive_leads_days),
+            retention_operational_records_days: rule(retention.operational_records_days),
             create_journeys_for_campaigns: input.create_journeys_for_campaigns,
             on_match_fail: input.on_match_fail.map(Into::into),
             sync_interval_seconds: input.sync_interval_seconds,
@@ -407,6 +432,11 @@ impl MatchingMutation {
             "onMatchFail": changes.on_match_fail.map(|v| v.as_str()),
             "syncIntervalSeconds": changes.sync_interval_seconds,
             "createLeadsFromTestLeads": changes.create_leads_from_test_leads,
+            "retention": {
+                "submissionsDays": changes.retention_submissions_days,
+                "inactiveLeadsDays": changes.retention_inactive_leads_days,
+                "operationalRecordsDays": changes.retention_operational_records_days,
+            },
             "leadTypes": changes.lead_types.iter().map(|t| json!({
                 "leadType": t.lead_type.as_str(),
                 "enabled": t.enabled,
@@ -499,6 +529,19 @@ impl ProcessingMutation {
         });
         audited(ctx, "ingestLinkedInLeads", "FormSubmission", None, details).await;
         Ok(IngestLinkedInLeadsPayload(report))
+    }
+
+    /// Applies the retention rules of the integration configuration now (they also run hourly)
+    /// and returns what went; `retentionPreview` says the same beforehand.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn purge_retention(&self, ctx: &Context<'_>) -> Result<RetentionReport> {
+        use crate::service::retention;
+        let db = &state(ctx).db;
+        let policy = retention::RetentionPolicy::of(&configuration::get(db).await?);
+        let report = retention::purge(db, policy, chrono::Utc::now()).await?;
+        let details = retention::report_json(&policy, &report);
+        audited(ctx, "purgeRetention", "RetentionPolicy", None, details).await;
+        Ok(report.into())
     }
 
     /// Erases a lead with its submissions and answers; its LinkedIn responses are remembered so

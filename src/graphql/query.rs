@@ -234,6 +234,16 @@ impl MatchingQuery {
         Ok(AuditEntryConnection::from_page(page, total, AuditEntry))
     }
 
+    /// What `purgeRetention` (or the hourly purge) would remove now under the configured
+    /// retention rules.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn retention_preview(&self, ctx: &Context<'_>) -> Result<RetentionReport> {
+        use crate::service::retention;
+        let db = &state(ctx).db;
+        let policy = retention::RetentionPolicy::of(&configuration::get(db).await?);
+        Ok(retention::dry_run(db, policy, Utc::now()).await?.into())
+    }
+
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn integration_configuration(
         &self,

@@ -1117,6 +1117,15 @@ impl IntegrationConfiguration {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// How long leadsync keeps submissions, inactive leads and operational records (each off
+    /// by default). The audit trail is kept.
+    async fn retention(&self) -> RetentionPolicy {
+        RetentionPolicy {
+            submissions_days: self.0.retention_submissions_days,
+            inactive_leads_days: self.0.retention_inactive_leads_days,
+            operational_records_days: self.0.retention_operational_records_days,
+        }
+    }
     /// Which LinkedIn lead types sync. Sponsored (ads) is on by default; the organic types
     /// (company page, product page, event) are opt-in: they need an approved role on the
     /// organization and bring leads the connector never synced.
@@ -1140,6 +1149,37 @@ impl IntegrationConfiguration {
     /// support (set by `LINKEDIN_API_VERSION`, not here).
     async fn linked_in_api_version(&self, ctx: &Context<'_>) -> LinkedInApiVersion {
         LinkedInApiVersion::of(&crate::graphql::state(ctx).config)
+    }
+}
+
+/// The retention rules, in days; null is off.
+#[derive(SimpleObject)]
+pub struct RetentionPolicy {
+    /// Submissions (answers, consents) submitted longer ago are removed; their leads stay.
+    pub submissions_days: Option<i32>,
+    /// Leads neither changed nor submitting for this long are removed with their submissions.
+    pub inactive_leads_days: Option<i32>,
+    /// Finished sync runs and handled webhook notifications older than this are removed.
+    pub operational_records_days: Option<i32>,
+}
+
+/// What a retention purge removed (or, previewed, would remove).
+#[derive(SimpleObject)]
+pub struct RetentionReport {
+    pub submissions: i64,
+    pub leads: i64,
+    pub sync_runs: i64,
+    pub webhook_notifications: i64,
+}
+
+impl From<crate::service::retention::PurgeReport> for RetentionReport {
+    fn from(r: crate::service::retention::PurgeReport) -> Self {
+        Self {
+            submissions: r.submissions as i64,
+            leads: r.leads as i64,
+            sync_runs: r.sync_runs as i64,
+            webhook_notifications: r.webhook_notifications as i64,
+        }
     }
 }
 

@@ -30,6 +30,10 @@ pub struct ConfigurationChanges {
     pub sync_interval_seconds: Option<i32>,
     pub create_leads_from_test_leads: Option<bool>,
     pub lead_types: Vec<LeadTypeChange>,
+    /// Each retention rule: None leaves it, Some(None) turns it off, Some(Some(days)) sets it.
+    pub retention_submissions_days: Option<Option<i32>>,
+    pub retention_inactive_leads_days: Option<Option<i32>>,
+    pub retention_operational_records_days: Option<Option<i32>>,
 }
 
 pub async fn update(
@@ -44,6 +48,23 @@ pub async fn update(
             "syncIntervalSeconds must be between {MIN_SYNC_INTERVAL} and {MAX_SYNC_INTERVAL}"
         )));
     }
+    use crate::service::retention::{MAX_DAYS, MIN_DAYS};
+    for (name, v) in [
+        ("submissionsDays", changes.retention_submissions_days),
+        ("inactiveLeadsDays", changes.retention_inactive_leads_days),
+        (
+            "operationalRecordsDays",
+            changes.retention_operational_records_days,
+        ),
+    ] {
+        if let Some(Some(days)) = v
+            && !(MIN_DAYS..=MAX_DAYS).contains(&days)
+        {
+            return Err(AppError::bad_input(format!(
+                "retention {name} must be between {MIN_DAYS} and {MAX_DAYS}, or null for off"
+            )));
+        }
+    }
     update_lead_types(db, &changes.lead_types).await?;
     let mut row: config::ActiveModel = get(db).await?.into();
     if let Some(v) = changes.create_journeys_for_campaigns {
@@ -57,6 +78,15 @@ pub async fn update(
     }
     if let Some(v) = changes.create_leads_from_test_leads {
         row.create_leads_from_test_leads = Set(v);
+    }
+    if let Some(v) = changes.retention_submissions_days {
+        row.retention_submissions_days = Set(v);
+    }
+    if let Some(v) = changes.retention_inactive_leads_days {
+        row.retention_inactive_leads_days = Set(v);
+    }
+    if let Some(v) = changes.retention_operational_records_days {
+        row.retention_operational_records_days = Set(v);
     }
     row.updated_at = Set(Utc::now());
     Ok(row.update(db).await?)

@@ -15,6 +15,7 @@ pub mod matching;
 pub mod paging;
 pub mod preview;
 pub mod privacy;
+pub mod retention;
 pub mod strategies;
 pub mod users;
 pub mod webhooks;

@@ -19,6 +19,7 @@ mod matching;
 mod organic;
 mod privacy;
 mod query_space;
+mod retention;
 mod roles;
 mod sandbox;
 mod schema;

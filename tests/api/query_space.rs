@@ -1390,6 +1390,7 @@ fn mutation_rank(name: &str) -> usize {
         "reset",
         "ingest",
         "remove",
+        "purge",
         "delete",
         "erase",
         "activate",
