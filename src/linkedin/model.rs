@@ -406,6 +406,29 @@ pub fn organic_source_name(organization_name: &str, lead_type: LeadType) -> Stri
     format!("{organization_name} · {what}")
 }
 
+/// A payload's shape error without the values it quotes (serde names the offending value, which
+/// may be an answer: these messages reach logs and the inbound door's callers).
+fn shape_error(e: serde_json::Error) -> String {
+    let text = e.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' if !quoted => {
+                quoted = true;
+                out.push_str("\"…");
+            }
+            '"' => {
+                quoted = false;
+                out.push('"');
+            }
+            _ if quoted => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// The id inside `urn:li:{kind}:{id}`.
 pub fn urn_id(urn: &str, kind: &str) -> Result<String, String> {
     let prefix = format!("urn:li:{kind}:");
@@ -442,7 +465,7 @@ fn millis(ms: i64, field: &str) -> Result<DateTime<Utc>, String> {
 
 /// Parses a `leadForms` element.
 pub fn parse_form(value: &Value) -> Result<LeadForm, String> {
-    let raw: RawLeadForm = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    let raw: RawLeadForm = serde_json::from_value(value.clone()).map_err(shape_error)?;
     let locale = raw
         .creation_locale
         .as_ref()
@@ -535,7 +558,7 @@ pub fn parse_form(value: &Value) -> Result<LeadForm, String> {
 
 /// Parses a `leadFormResponses` element.
 pub fn parse_response(value: &Value) -> Result<LeadResponse, String> {
-    let raw: RawLeadResponse = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    let raw: RawLeadResponse = serde_json::from_value(value.clone()).map_err(shape_error)?;
     let id = raw.id.trim();
     if id.is_empty() || id.len() > 200 {
         return Err("id must be 1 to 200 characters".into());
@@ -650,6 +673,21 @@ mod tests {
             LeadSourceId::of_owner(&Owner::default(), None).unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn shape_errors_do_not_quote_the_payload() {
+        let mut bad = serde_json::json!({
+            "id": "r-1",
+            "versionedLeadGenFormUrn": "urn:li:versionedLeadGenForm:(urn:li:leadGenForm:1,1)",
+            "submittedAt": "ada.lovelace@example.com",
+            "formResponse": {}
+        });
+        let e = parse_response(&bad).unwrap_err();
+        assert!(e.contains("invalid type"), "{e}");
+        assert!(!e.contains("ada.lovelace"), "{e}");
+        bad["submittedAt"] = serde_json::json!(1_689_894_599_288_i64);
+        assert!(parse_response(&bad).is_ok());
     }
 
     #[test]

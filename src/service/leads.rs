@@ -147,9 +147,10 @@ fn apply(model: &mut lead::ActiveModel, changes: LeadChanges) -> AppResult<()> {
         if let Some(v) = &value
             && !looks_like_email(v)
         {
-            return Err(AppError::bad_input(format!(
-                "email {v:?} is not an email address"
-            )));
+            // The value is not echoed: errors reach clients and logs, personal data must not.
+            return Err(AppError::bad_input(
+                "email is not an email address (name@domain.tld)",
+            ));
         }
         model.email_normalized = Set(value.as_deref().and_then(normalize_email));
         model.email = Set(value);
@@ -159,9 +160,9 @@ fn apply(model: &mut lead::ActiveModel, changes: LeadChanges) -> AppResult<()> {
         if let Some(v) = &value
             && !looks_like_email(v)
         {
-            return Err(AppError::bad_input(format!(
-                "workEmail {v:?} is not an email address"
-            )));
+            return Err(AppError::bad_input(
+                "workEmail is not an email address (name@domain.tld)",
+            ));
         }
         model.work_email_normalized = Set(value.as_deref().and_then(normalize_email));
         model.work_email = Set(value);

@@ -17,6 +17,7 @@ mod linkedin_reads;
 mod live;
 mod matching;
 mod organic;
+mod personal_logs;
 mod privacy;
 mod query_space;
 mod retention;
