@@ -4,6 +4,7 @@ pub mod api_token;
 pub mod api_user;
 pub mod api_user_role;
 pub mod audit_entry;
+pub mod consent_record;
 pub mod customer_journey;
 pub mod erased_response;
 pub mod erased_subject;
@@ -32,6 +33,7 @@ pub mod prelude {
     pub use super::api_user::Entity as ApiUser;
     pub use super::api_user_role::Entity as ApiUserRole;
     pub use super::audit_entry::Entity as AuditEntry;
+    pub use super::consent_record::Entity as ConsentRecord;
     pub use super::customer_journey::Entity as CustomerJourney;
     pub use super::erased_response::Entity as ErasedResponse;
     pub use super::erased_subject::Entity as ErasedSubject;

@@ -123,6 +123,7 @@ pub struct Loaders {
     pub mappings: DataLoader<AllMappings>,
     pub last_webhook_validation: DataLoader<LastWebhookValidation>,
     pub versions_by_form: DataLoader<Grouped<entity::linkedin_form_version::Entity>>,
+    pub consents_by_lead: DataLoader<Grouped<entity::consent_record::Entity>>,
 }
 
 impl Loaders {
@@ -200,6 +201,12 @@ impl Loaders {
                 entity::linkedin_form_version::Column::FormId,
                 entity::linkedin_form_version::Column::VersionId,
                 false,
+            ),
+            consents_by_lead: grouped(
+                db,
+                entity::consent_record::Column::LeadId,
+                entity::consent_record::Column::SubmittedAt,
+                true,
             ),
             last_webhook_validation: DataLoader::new(
                 LastWebhookValidation(db.clone()),

@@ -234,6 +234,28 @@ impl MatchingQuery {
         Ok(AuditEntryConnection::from_page(page, total, AuditEntry))
     }
 
+    /// Accepted and declined answers per consent text of each form (or of `formId`), from the
+    /// consent records.
+    #[graphql(guard = "RoleGuard(LEAD_USERS)")]
+    async fn consent_counts(
+        &self,
+        ctx: &Context<'_>,
+        form_id: Option<ID>,
+    ) -> Result<Vec<ConsentCount>> {
+        let form_id = form_id.map(|id| parse_id(&id, "form")).transpose()?;
+        Ok(privacy::consent_counts(&state(ctx).db, form_id)
+            .await?
+            .into_iter()
+            .map(|c| ConsentCount {
+                form_id: c.form_id.map(|id| ID(id.to_string())),
+                consent_id: c.consent_id,
+                text: c.consent_text,
+                accepted: c.accepted,
+                declined: c.declined,
+            })
+            .collect())
+    }
+
     /// What `purgeRetention` (or the hourly purge) would remove now under the configured
     /// retention rules.
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]

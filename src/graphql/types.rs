@@ -210,6 +210,56 @@ connection!(LeadConnection, LeadEdge, Lead);
 connection!(FormSubmissionConnection, FormSubmissionEdge, FormSubmission);
 connection!(AuditEntryConnection, AuditEntryEdge, AuditEntry);
 
+/// A consent a person answered: what the form said, in its language, and the answer.
+pub struct ConsentRecord(pub entity::consent_record::Model);
+
+#[Object]
+impl ConsentRecord {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn lead_id(&self) -> ID {
+        id(self.0.lead_id)
+    }
+    /// The LinkedIn response the answer came with.
+    async fn linked_in_response_id(&self) -> &str {
+        &self.0.linkedin_response_id
+    }
+    async fn form(&self, ctx: &Context<'_>) -> Result<Option<Form>> {
+        let Some(form_id) = self.0.form_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).form.load_one(form_id).await?.map(Form))
+    }
+    async fn form_version(&self) -> Option<i64> {
+        self.0.form_version
+    }
+    /// LinkedIn's id of the consent on the form.
+    async fn consent_id(&self) -> &str {
+        &self.0.consent_id
+    }
+    /// The consent exactly as the form showed it, in the form's language.
+    async fn text(&self) -> &str {
+        &self.0.consent_text
+    }
+    async fn accepted(&self) -> bool {
+        self.0.accepted
+    }
+    async fn submitted_at(&self) -> DateTime<Utc> {
+        self.0.submitted_at
+    }
+}
+
+/// How people answered one consent of one form.
+#[derive(SimpleObject)]
+pub struct ConsentCount {
+    pub form_id: Option<ID>,
+    pub consent_id: String,
+    pub text: String,
+    pub accepted: i64,
+    pub declined: i64,
+}
+
 /// One audit trail entry.
 pub struct AuditEntry(pub entity::audit_entry::Model);
 
@@ -392,6 +442,18 @@ impl Lead {
     }
     async fn submission_count(&self) -> i32 {
         self.0.submission_count
+    }
+    /// Every consent the person answered on a LinkedIn form, newest first: the proof, kept
+    /// after a retention rule removes the submissions' answers.
+    async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<ConsentRecord>> {
+        Ok(loaders(ctx)
+            .consents_by_lead
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(ConsentRecord)
+            .collect())
     }
     /// The lead's LinkedIn form submissions with their answers ("LinkedIn Lead Info"), newest first.
     async fn submissions(

@@ -425,6 +425,7 @@ pub async fn ingest(
         }
     }
     mark_all(&txn, &prepared, &marks, now).await?;
+    record_consents(&txn, &marks, now).await?;
     if let Some((account, ms)) = request.cursor {
         advance_cursor(&txn, account, ms).await?;
     }
@@ -705,6 +706,44 @@ async fn insert_answers(
         submission_answer::Entity::insert_many(std::mem::replace(&mut rows, rest))
             .exec_without_returning(txn)
             .await?;
+    }
+    Ok(())
+}
+
+/// The consents of the submissions that reached a lead, as records (the proof of consent that
+/// outlives the answers' retention): one statement from the answers just stored.
+async fn record_consents(
+    txn: &DatabaseTransaction,
+    marks: &[Mark],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let ids: Vec<String> = marks
+        .iter()
+        .filter(|m| m.lead_id.is_some())
+        .map(|m| m.submission_id.to_string())
+        .collect();
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        let backend = txn.get_database_backend();
+        let placeholder = match backend {
+            sea_orm::DbBackend::Postgres => "$1",
+            _ => "?",
+        };
+        let sql = format!(
+            "INSERT INTO consent_records (lead_id, linkedin_response_id, submitter_urn, form_id, \
+             form_version, consent_id, consent_text, accepted, submitted_at, recorded_at) \
+             SELECT s.lead_id, s.linkedin_id, s.submitter_urn, s.form_id, s.form_version, \
+             a.linkedin_question_id, a.question_text, COALESCE(a.accepted, FALSE), s.submitted_at, {placeholder} \
+             FROM submission_answers a JOIN form_submissions s ON s.id = a.submission_id \
+             WHERE a.is_consent = TRUE AND s.lead_id IS NOT NULL AND s.id IN ({}) \
+             ON CONFLICT (linkedin_response_id, consent_id) DO NOTHING",
+            chunk.join(",")
+        );
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [now.into()],
+        ))
+        .await?;
     }
     Ok(())
 }

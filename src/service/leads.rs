@@ -629,6 +629,11 @@ pub async fn erase_response(db: &DatabaseConnection, linkedin_id: &str) -> AppRe
     .on_conflict_do_nothing_on([entity::erased_response::Column::LinkedinResponseId])
     .exec_without_returning(&txn)
     .await?;
+    // LinkedIn deleted the response: its consent records go too.
+    entity::consent_record::Entity::delete_many()
+        .filter(entity::consent_record::Column::LinkedinResponseId.eq(linkedin_id))
+        .exec(&txn)
+        .await?;
     let Some(submission) = form_submission::Entity::find()
         .filter(form_submission::Column::LinkedinId.eq(linkedin_id))
         .one(&txn)

@@ -12,7 +12,9 @@ use entity::{
     customer_journey, erased_subject, form_submission, lead, linkedin_campaign, linkedin_form,
     linkedin_form_version,
 };
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -84,6 +86,20 @@ pub struct ExportedLead {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub submissions: Vec<ExportedSubmission>,
+    /// Every consent the person answered, kept as proof after the submissions' own retention.
+    pub consent_records: Vec<ExportedConsentRecord>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedConsentRecord {
+    pub linked_in_response_id: String,
+    pub form: Option<NamedRecord>,
+    pub form_version: Option<i64>,
+    pub consent_id: String,
+    pub text: String,
+    pub accepted: bool,
+    pub submitted_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, Clone)]
@@ -194,12 +210,18 @@ pub async fn export(
         })
         .collect();
     let submissions = form_submission::Entity::find()
-        .filter(form_submission::Column::LeadId.is_in(lead_ids))
+        .filter(form_submission::Column::LeadId.is_in(lead_ids.clone()))
         .order_by_asc(form_submission::Column::SubmittedAt)
         .order_by_asc(form_submission::Column::Id)
         .all(db)
         .await?;
     let ids: Vec<i64> = submissions.iter().map(|s| s.id).collect();
+    let records = entity::consent_record::Entity::find()
+        .filter(entity::consent_record::Column::LeadId.is_in(lead_ids.clone()))
+        .order_by_asc(entity::consent_record::Column::SubmittedAt)
+        .order_by_asc(entity::consent_record::Column::Id)
+        .all(db)
+        .await?;
     let mut answers = answers_of(db, &ids).await?;
 
     let campaign_ids: HashSet<i64> = submissions
@@ -211,6 +233,7 @@ pub async fn export(
         .iter()
         .filter_map(|s| s.form_id)
         .chain(leads.iter().filter_map(|l| l.source_form_id))
+        .chain(records.iter().filter_map(|r| r.form_id))
         .collect();
     let journey_ids: HashSet<i64> = submissions
         .iter()
@@ -310,6 +333,21 @@ pub async fn export(
         }
     }
 
+    let mut records_by_lead: HashMap<i64, Vec<ExportedConsentRecord>> = HashMap::new();
+    for r in records {
+        records_by_lead
+            .entry(r.lead_id)
+            .or_default()
+            .push(ExportedConsentRecord {
+                linked_in_response_id: r.linkedin_response_id,
+                form: r.form_id.and_then(|id| forms.get(&id).cloned()),
+                form_version: r.form_version,
+                consent_id: r.consent_id,
+                text: r.consent_text,
+                accepted: r.accepted,
+                submitted_at: r.submitted_at,
+            });
+    }
     let leads = leads
         .into_iter()
         .map(|l| ExportedLead {
@@ -323,6 +361,7 @@ pub async fn export(
             created_at: l.created_at,
             updated_at: l.updated_at,
             submissions: by_lead.remove(&l.id).unwrap_or_default(),
+            consent_records: records_by_lead.remove(&l.id).unwrap_or_default(),
         })
         .collect();
     Ok(PersonalDataExport {
@@ -363,6 +402,47 @@ fn lead_fields(l: &lead::Model) -> serde_json::Map<String, Value> {
         fields.insert("custom".into(), l.custom_fields.clone());
     }
     fields
+}
+
+/// Accepted and declined answers per consent of each form (or of one form).
+#[derive(Debug, Clone, PartialEq, Eq, sea_orm::FromQueryResult)]
+pub struct ConsentCount {
+    pub form_id: Option<i64>,
+    pub consent_id: String,
+    pub consent_text: String,
+    pub accepted: i64,
+    pub declined: i64,
+}
+
+pub async fn consent_counts(
+    db: &impl ConnectionTrait,
+    form_id: Option<i64>,
+) -> AppResult<Vec<ConsentCount>> {
+    let backend = db.get_database_backend();
+    let (filter, values) = match form_id {
+        Some(id) => (
+            match backend {
+                sea_orm::DbBackend::Postgres => "WHERE form_id = $1",
+                _ => "WHERE form_id = ?",
+            },
+            vec![id.into()],
+        ),
+        None => ("", vec![]),
+    };
+    let sql = format!(
+        "SELECT form_id, consent_id, consent_text, \
+         CAST(SUM(CASE WHEN accepted THEN 1 ELSE 0 END) AS BIGINT) AS accepted, \
+         CAST(SUM(CASE WHEN accepted THEN 0 ELSE 1 END) AS BIGINT) AS declined \
+         FROM consent_records {filter} \
+         GROUP BY form_id, consent_id, consent_text ORDER BY form_id, consent_id, consent_text"
+    );
+    Ok(
+        ConsentCount::find_by_statement(sea_orm::Statement::from_sql_and_values(
+            backend, sql, values,
+        ))
+        .all(db)
+        .await?,
+    )
 }
 
 /// Records the erasure of a lead's email addresses (keyed hashes only).

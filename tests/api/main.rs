@@ -3,6 +3,7 @@
 mod audit;
 mod common;
 mod connector;
+mod consents;
 #[path = "../contract/operations.rs"]
 mod contract;
 mod dashboard;
