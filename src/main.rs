@@ -295,6 +295,14 @@ async fn sync(config: Config, profile: i64) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     watcher.abort();
     bar.finish_and_clear();
+    let entry = leadsync::service::audit::Entry::new(
+        leadsync::service::audit::Actor::Cli,
+        "sync",
+        "LinkedInUserProfile",
+    )
+    .object(profile)
+    .details(serde_json::json!({ "syncRunId": run.id.to_string(), "status": run.status }));
+    leadsync::service::audit::record_or_log(&state.db, entry).await;
     println!(
         "sync run {}: {} — fetched {}, new submissions {}, duplicates {}, leads created {}, leads updated {}, failed {}",
         run.id,

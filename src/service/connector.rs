@@ -321,6 +321,23 @@ impl Connector {
         })
         .await?;
         tracing::info!(profile_id = row.profile_id, "LinkedIn profile authorized");
+        // The tokens arrive through LinkedIn's redirect, not a mutation: recorded here, as the
+        // user who asked for the authorization URL.
+        let actor = row.created_by_user_id.map_or(
+            crate::service::audit::Actor::System,
+            crate::service::audit::Actor::User,
+        );
+        let entry = crate::service::audit::Entry::new(
+            actor,
+            "completeLinkedInAuthorization",
+            "LinkedInUserProfile",
+        )
+        .object(row.profile_id)
+        .details(json!({
+            "scopes": tokens.scopes,
+            "refreshToken": tokens.refresh_token.is_some(),
+        }));
+        crate::service::audit::record_or_log(self.db(), entry).await;
         // Discovery and the first (backfill) sync start at once.
         self.queue_sync(row.profile_id, Trigger::Authorization)
             .await?;

@@ -256,6 +256,21 @@ async fn syncs_and_webhooks_are_recorded_as_the_system_with_their_run_or_notific
     )
     .await;
     let run = &nodes(&page)[0];
+    // LinkedIn's redirect completed the authorization: recorded as the salesperson who asked.
+    let authorized = audit_log(
+        &env.app,
+        &system,
+        json!({ "filter": { "operation": "completeLinkedInAuthorization", "objectId": profile } }),
+    )
+    .await;
+    let entry = &nodes(&authorized)[0];
+    assert_eq!(entry["actor"], "USER");
+    assert_eq!(entry["actorUserId"], viewer_id(&env.app, &env.sales).await);
+    assert!(
+        entry["details"]["scopes"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+    );
     assert_eq!(run["actor"], "S2S");
     assert!(run["actorUserId"].is_null());
     assert_eq!(run["objectType"], "LinkedInUserProfile");

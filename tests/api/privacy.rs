@@ -230,6 +230,15 @@ async fn after_an_erasure_the_export_says_when_and_holds_nothing_of_the_person()
         .collect();
     assert!(!answers.is_empty());
 
+    let submitters: Vec<String> = entity::form_submission::Entity::find()
+        .filter(entity::form_submission::Column::LeadId.eq(person.id))
+        .all(&env.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|s| s.submitter_urn)
+        .collect();
+    assert!(!submitters.is_empty());
     let started = chrono::Utc::now();
     for l in held["leads"].as_array().unwrap() {
         let answer = env
@@ -258,6 +267,21 @@ async fn after_an_erasure_the_export_says_when_and_holds_nothing_of_the_person()
         assert!(
             !text.to_lowercase().contains(&p.to_lowercase()),
             "{p:?} is not in the erased export {text}"
+        );
+    }
+    // Nothing that identifies them is left in any table (answers such as a company name are
+    // shared with other people): only the tombstones and the audit facts.
+    let rows = every_row(&env.app.db).await.to_lowercase();
+    let mut identifying = vec![email.to_lowercase()];
+    identifying.extend(person.phone.clone());
+    identifying.extend(submitters);
+    for p in &identifying {
+        assert!(
+            !rows.contains(&p.to_lowercase()),
+            "{p:?} is still in the database: {}",
+            rows.lines()
+                .find(|l| l.contains(&p.to_lowercase()))
+                .unwrap_or_default()
         );
     }
     // Nor in what the erasure left behind.
@@ -315,4 +339,39 @@ async fn the_export_command_prints_the_same_document() {
         .expect("the export is audited");
     assert_eq!(cli.actor, "CLI");
     assert_eq!(cli.object_id, Some(person.id.to_string()));
+}
+
+/// Every row of every table, as text (to look for what must not be there).
+async fn every_row(db: &sea_orm::DatabaseConnection) -> String {
+    use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, JsonValue, Statement};
+    let backend = db.get_database_backend();
+    let list = match backend {
+        DbBackend::Postgres => {
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
+        }
+        _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    };
+    let tables = JsonValue::find_by_statement(Statement::from_string(backend, list))
+        .all(db)
+        .await
+        .unwrap();
+    assert!(tables.len() > 20, "{tables:?}");
+    let mut text = String::new();
+    for t in tables {
+        let name = t["name"].as_str().unwrap().to_owned();
+        let rows = JsonValue::find_by_statement(Statement::from_string(
+            backend,
+            format!("SELECT * FROM \"{name}\""),
+        ))
+        .all(db)
+        .await
+        .unwrap_or_else(|e| panic!("reading {name}: {e}"));
+        for row in rows {
+            text.push_str(&name);
+            text.push(' ');
+            text.push_str(&row.to_string());
+            text.push('\n');
+        }
+    }
+    text
 }
