@@ -343,7 +343,7 @@ async fn the_export_command_prints_the_same_document() {
 
 /// Every row of every table, as text (to look for what must not be there).
 async fn every_row(db: &sea_orm::DatabaseConnection) -> String {
-    use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, JsonValue, Statement};
+    use sea_orm::{DbBackend, FromQueryResult, JsonValue, Statement};
     let backend = db.get_database_backend();
     let list = match backend {
         DbBackend::Postgres => {
