@@ -804,31 +804,13 @@ impl Connector {
                 .map_err(local)?;
                 continue;
             }
-            match self.discover_account(token, &row).await {
-                Ok(0) => set_account_status(
-                    db,
-                    row.id,
-                    AccountSyncStatus::NoFormsAvailable,
-                    Some("no lead gen forms on this account".into()),
-                )
-                .await
-                .map_err(local)?,
-                Ok(_) => {
-                    if row.sync_status != AccountSyncStatus::Active.as_str() {
-                        set_account_status(db, row.id, AccountSyncStatus::Pending, None)
-                            .await
-                            .map_err(local)?;
-                    }
-                    if row.enabled_for_sync {
-                        self.subscribe_webhook(token, &row).await;
-                    }
-                }
-                Err(ApiError::Forbidden(m)) => {
-                    set_account_status(db, row.id, AccountSyncStatus::Forbidden, Some(m))
-                        .await
-                        .map_err(local)?
-                }
-                Err(e) => return Err(e),
+            let found = self.discover_account(token, &row).await;
+            self.settle_discovered(token, &row, &found, "account")
+                .await?;
+            if let Err(e) = found
+                && !matches!(e, ApiError::Forbidden(_))
+            {
+                return Err(e);
             }
         }
         if !organic.is_empty() {
@@ -927,36 +909,51 @@ impl Connector {
         // An organization's forms are the same whichever lead type pulls them: fetched once.
         let outcome = self.refresh_forms(token, first).await;
         for row in &rows {
-            match &outcome {
-                Ok(0) => set_account_status(
-                    db,
-                    row.id,
-                    AccountSyncStatus::NoFormsAvailable,
-                    Some("no lead gen forms on this organization".into()),
-                )
-                .await
-                .map_err(local)?,
-                Ok(_) => {
-                    if row.sync_status != AccountSyncStatus::Active.as_str() {
-                        set_account_status(db, row.id, AccountSyncStatus::Pending, None)
-                            .await
-                            .map_err(local)?;
-                    }
-                    if row.enabled_for_sync {
-                        self.subscribe_webhook(token, row).await;
-                    }
-                }
-                Err(ApiError::Forbidden(m)) => {
-                    set_account_status(db, row.id, AccountSyncStatus::Forbidden, Some(m.clone()))
-                        .await
-                        .map_err(local)?
-                }
-                Err(_) => {}
-            }
+            self.settle_discovered(token, row, &outcome, "organization")
+                .await?;
         }
         match outcome {
             Ok(_) | Err(ApiError::Forbidden(_)) => Ok(rows.iter().map(|r| r.id).collect()),
             Err(e) => Err(e),
+        }
+    }
+
+    /// A lead source's status after its forms were listed (`found` forms, or LinkedIn's
+    /// refusal); one with forms is subscribed to lead notifications. Other errors change nothing.
+    async fn settle_discovered(
+        &self,
+        token: &str,
+        row: &linkedin_account::Model,
+        found: &Result<usize, ApiError>,
+        owner: &str,
+    ) -> Result<(), ApiError> {
+        let db = self.db();
+        match found {
+            Ok(0) => set_account_status(
+                db,
+                row.id,
+                AccountSyncStatus::NoFormsAvailable,
+                Some(format!("no lead gen forms on this {owner}")),
+            )
+            .await
+            .map_err(local),
+            Ok(_) => {
+                if row.sync_status != AccountSyncStatus::Active.as_str() {
+                    set_account_status(db, row.id, AccountSyncStatus::Pending, None)
+                        .await
+                        .map_err(local)?;
+                }
+                if row.enabled_for_sync {
+                    self.subscribe_webhook(token, row).await;
+                }
+                Ok(())
+            }
+            Err(ApiError::Forbidden(m)) => {
+                set_account_status(db, row.id, AccountSyncStatus::Forbidden, Some(m.clone()))
+                    .await
+                    .map_err(local)
+            }
+            Err(_) => Ok(()),
         }
     }
 

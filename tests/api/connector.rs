@@ -825,7 +825,7 @@ async fn two_instances_sync_an_account_once() {
 
 /// A writer that appends every log line to a shared buffer.
 #[derive(Clone, Default)]
-pub(crate) struct Captured(pub(crate) std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl std::io::Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -837,21 +837,44 @@ impl std::io::Write for Captured {
     }
 }
 
+/// Every log line at TRACE of the calling test, while it lives. The test's runtime must be
+/// single-threaded (the default): every task it spawns then logs through this subscriber.
+pub(crate) struct LogCapture {
+    captured: Captured,
+    _guard: tracing::subscriber::DefaultGuard,
+    _second: tracing::Dispatch,
+}
+
+impl LogCapture {
+    pub(crate) fn start() -> Self {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        let guard = tracing::subscriber::set_default(subscriber);
+        // tracing-core works out a callsite's interest once, on its first hit anywhere. With a
+        // single registered dispatcher it asks only the hitting thread's default
+        // (tokio-rs/tracing#3611), so a parallel test with no subscriber that reaches a line
+        // first would cache "never" for it. A second live dispatcher makes every registration
+        // ask all of them, this one too.
+        let second = tracing::Dispatch::new(tracing_subscriber::registry());
+        Self {
+            captured,
+            _guard: guard,
+            _second: second,
+        }
+    }
+
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8(self.captured.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
 #[tokio::test]
 async fn no_token_text_reaches_a_log_line_or_a_response() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    // This test's runtime is single-threaded: every task it spawns logs through this subscriber.
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // tracing-core works out a callsite's interest once, on its first hit anywhere. With a single
-    // registered dispatcher it asks only the hitting thread's default (tokio-rs/tracing#3611), so
-    // a parallel test with no subscriber that reaches the refresh line first would cache "never"
-    // for it. A second live dispatcher makes every registration ask all of them, this one too.
-    let _second = tracing::Dispatch::new(tracing_subscriber::registry());
+    let captured = LogCapture::start();
 
     let env = env().await;
     let profile = authorized_profile(&env).await;
@@ -872,7 +895,7 @@ async fn no_token_text_reaches_a_log_line_or_a_response() {
         .decrypt(row.refresh_token_enc.as_deref().unwrap())
         .unwrap();
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(
         logs.contains("refreshed the LinkedIn access token"),
         "the logs were captured"

@@ -10,20 +10,11 @@ use leadsync::{domain::Role, linkedin::sandbox::SandboxConfig};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use crate::connector::{Captured, authorized_profile, env_with, get};
+use crate::connector::{LogCapture, authorized_profile, env_with, get};
 
 #[tokio::test]
 async fn no_personal_data_reaches_a_log_line_a_metric_or_an_error() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    // See `no_token_text_reaches_a_log_line_or_a_response`: one subscriber for this
-    // single-threaded runtime, and a second live dispatcher so every callsite asks it.
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let _second = tracing::Dispatch::new(tracing_subscriber::registry());
+    let captured = LogCapture::start();
 
     let env = env_with(
         SandboxConfig {
@@ -146,7 +137,7 @@ async fn no_personal_data_reaches_a_log_line_a_metric_or_an_error() {
 
     let (status, metrics) = get(&env.app, "/metrics").await;
     assert_eq!(status, 200);
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.lines().count() > 100, "the logs were captured");
     for value in &personal {
         assert!(
