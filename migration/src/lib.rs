@@ -8,6 +8,7 @@ mod m20261207_000004_erased_subjects;
 mod m20261207_000005_audit_log;
 mod m20261207_000006_retention;
 mod m20261207_000007_consent_records;
+mod m20261207_000008_audit_append_only;
 
 /// The text a lead's `search` matches (the PostgreSQL trigram index is over this expression).
 pub use m20261207_000001_flat_lists::SEARCH_TEXT;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000005_audit_log::Migration),
             Box::new(m20261207_000006_retention::Migration),
             Box::new(m20261207_000007_consent_records::Migration),
+            Box::new(m20261207_000008_audit_append_only::Migration),
         ]
     }
 }

@@ -179,6 +179,31 @@ async fn only_system_administrators_read_the_trail_and_nobody_can_change_it() {
             .all(|m| !m.to_lowercase().contains("audit")),
         "no mutation touches the trail: {mutations:?}"
     );
+
+    // Nor does SQL through the application's own connection: the database refuses.
+    let made = app
+        .query(
+            Some(&system),
+            "mutation { createUser(input: { name: \"Auditor\", roles: [LEADGEN_SALESPERSON] }) { user { id } } }",
+            json!({}),
+        )
+        .await;
+    assert!(made.get("errors").is_none(), "{made}");
+    use sea_orm::ConnectionTrait;
+    for sql in [
+        "UPDATE audit_log SET operation = 'nothing happened'",
+        "DELETE FROM audit_log",
+    ] {
+        let refused = app.db.execute_unprepared(sql).await;
+        assert!(refused.is_err(), "{sql} was allowed");
+    }
+    let page = audit_log(
+        &app,
+        &system,
+        json!({ "filter": { "operation": "createUser" } }),
+    )
+    .await;
+    assert_eq!(page["totalCount"], 1, "the entry is still there, unchanged");
 }
 
 #[tokio::test]
