@@ -167,33 +167,15 @@ async fn main() -> anyhow::Result<()> {
                 (None, None) => anyhow::bail!("give --email or --lead-id"),
             };
             let key = config.resolve_secret_key()?;
-            let export = leadsync::service::privacy::export(&db, &key, &subject)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-            let by = if matches!(subject, leadsync::service::privacy::Subject::Email(_)) {
-                "email"
-            } else {
-                "leadId"
-            };
-            let ids: Vec<Option<i64>> = if export.leads.is_empty() {
-                vec![None]
-            } else {
-                export.leads.iter().map(|l| Some(l.id)).collect()
-            };
-            for id in ids {
-                let mut entry = leadsync::service::audit::Entry::new(
-                    leadsync::service::audit::Actor::Cli,
-                    "export",
-                    "Lead",
-                )
-                .details(serde_json::json!({ "by": by, "erased": export.erasure.is_some() }));
-                if let Some(id) = id {
-                    entry = entry.object(id);
-                }
-                leadsync::service::audit::record(&db, entry)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-            }
+            let export = leadsync::service::privacy::export_recorded(
+                &db,
+                &key,
+                &subject,
+                leadsync::service::audit::Actor::Cli,
+                "export",
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
             println!("{}", serde_json::to_string_pretty(&export)?);
         }
         Command::Doctor => {

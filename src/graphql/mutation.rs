@@ -535,12 +535,15 @@ impl ProcessingMutation {
     /// and returns what went; `retentionPreview` says the same beforehand.
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn purge_retention(&self, ctx: &Context<'_>) -> Result<RetentionReport> {
-        use crate::service::retention;
-        let db = &state(ctx).db;
-        let policy = retention::RetentionPolicy::of(&configuration::get(db).await?);
-        let report = retention::purge(db, policy, chrono::Utc::now()).await?;
-        let details = retention::report_json(&policy, &report);
-        audited(ctx, "purgeRetention", "RetentionPolicy", None, details).await;
+        let viewer = ctx.data_unchecked::<ViewerModel>();
+        let actor = audit::Actor::User(viewer.user_id);
+        let report = crate::service::retention::run_configured(
+            &state(ctx).db,
+            chrono::Utc::now(),
+            actor,
+            "purgeRetention",
+        )
+        .await?;
         Ok(report.into())
     }
 

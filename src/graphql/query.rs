@@ -418,23 +418,13 @@ async fn export(
         .config
         .resolve_secret_key()
         .map_err(|e| crate::error::AppError::internal(e.to_string()))?;
-    let export = privacy::export(&s.db, &key, &subject).await?;
-    // An export is a look at personal data: recorded per lead it held (no address).
-    let by = match subject {
-        privacy::Subject::Email(_) => "email",
-        privacy::Subject::Lead(_) => "leadId",
-    };
     let operation = match subject {
         privacy::Subject::Email(_) => "exportPersonalData",
         privacy::Subject::Lead(_) => "exportLeadPersonalData",
     };
-    let details = serde_json::json!({ "by": by, "erased": export.erasure.is_some() });
-    if export.leads.is_empty() {
-        crate::graphql::mutation::audited(ctx, operation, "Lead", None, details.clone()).await;
-    }
-    for lead in &export.leads {
-        crate::graphql::mutation::audited(ctx, operation, "Lead", Some(lead.id), details.clone())
-            .await;
-    }
-    Ok(async_graphql::Json(export))
+    let viewer = ctx.data_unchecked::<ViewerModel>();
+    let actor = crate::service::audit::Actor::User(viewer.user_id);
+    Ok(async_graphql::Json(
+        privacy::export_recorded(&s.db, &key, &subject, actor, operation).await?,
+    ))
 }

@@ -1631,56 +1631,35 @@ async fn upsert_account(
 ) -> AppResult<linkedin_account::Model> {
     use linkedin_account::Column as A;
     let linkedin_id = source.key();
-    let name = element
-        .get("name")
-        .and_then(Value::as_str)
-        .map_or_else(|| source.placeholder_name(), str::to_owned);
-    linkedin_account::Entity::insert(linkedin_account::ActiveModel {
-        id: NotSet,
-        linkedin_id: Set(linkedin_id.to_owned()),
-        name: Set(name),
-        currency: Set(element
-            .get("currency")
-            .and_then(Value::as_str)
-            .map(str::to_owned)),
-        status: Set(element
-            .get("status")
-            .and_then(Value::as_str)
-            .map(str::to_owned)),
-        is_test: Set(element
-            .get("test")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)),
-        reference_urn: Set(reference),
-        enabled_for_sync: Set(true),
-        sync_status: Set(AccountSyncStatus::Pending.as_str().into()),
-        status_details: Set(None),
-        last_sync_at: Set(None),
-        sync_cursor_ms: Set(None),
-        webhook_subscription_id: Set(None),
-        lease_owner: Set(None),
-        lease_expires_at: Set(None),
-        lead_type: Set(source.lead_type().as_str().to_owned()),
-        owner_urn: Set(Some(source.owner_urn())),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(A::LinkedinId)
-            .update_columns([
-                A::LeadType,
-                A::OwnerUrn,
-                A::Name,
-                A::Currency,
-                A::Status,
-                A::IsTest,
-                A::ReferenceUrn,
-                A::UpdatedAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
+    let text = |key: &str| element.get(key).and_then(Value::as_str).map(str::to_owned);
+    let mut row = ingest::new_source_row(source, now);
+    if let Some(name) = text("name") {
+        row.name = Set(name);
+    }
+    row.currency = Set(text("currency"));
+    row.status = Set(text("status"));
+    row.is_test = Set(element
+        .get("test")
+        .and_then(Value::as_bool)
+        .unwrap_or(false));
+    row.reference_urn = Set(reference);
+    linkedin_account::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(A::LinkedinId)
+                .update_columns([
+                    A::LeadType,
+                    A::OwnerUrn,
+                    A::Name,
+                    A::Currency,
+                    A::Status,
+                    A::IsTest,
+                    A::ReferenceUrn,
+                    A::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
     linkedin_account::Entity::find()
         .filter(A::LinkedinId.eq(linkedin_id))
         .one(db)

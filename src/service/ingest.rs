@@ -1589,6 +1589,35 @@ async fn load_forms(
     Ok((forms, questions))
 }
 
+/// A lead source not synced yet: pending, enabled, named by its placeholder until discovery
+/// (or the ad account's own fields) names it.
+pub fn new_source_row(
+    source: &model::LeadSourceId,
+    now: DateTime<Utc>,
+) -> linkedin_account::ActiveModel {
+    linkedin_account::ActiveModel {
+        id: NotSet,
+        linkedin_id: Set(source.key()),
+        name: Set(source.placeholder_name()),
+        currency: Set(None),
+        status: Set(None),
+        is_test: Set(false),
+        reference_urn: Set(None),
+        enabled_for_sync: Set(true),
+        sync_status: Set(crate::domain::AccountSyncStatus::Pending.as_str().into()),
+        status_details: Set(None),
+        last_sync_at: Set(None),
+        sync_cursor_ms: Set(None),
+        webhook_subscription_id: Set(None),
+        lease_owner: Set(None),
+        lease_expires_at: Set(None),
+        lead_type: Set(source.lead_type().as_str().to_owned()),
+        owner_urn: Set(Some(source.owner_urn())),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
 /// LinkedIn account id -> row id; accounts seen first in a lead get a placeholder row that
 /// discovery fills in later.
 pub async fn ensure_accounts(
@@ -1599,30 +1628,9 @@ pub async fn ensure_accounts(
         return Ok(HashMap::new());
     }
     let now = Utc::now();
-    let rows = linkedin_ids.iter().map(|id| {
-        let source = model::LeadSourceId::parse(id);
-        linkedin_account::ActiveModel {
-            id: NotSet,
-            linkedin_id: Set(id.clone()),
-            name: Set(source.placeholder_name()),
-            currency: Set(None),
-            status: Set(None),
-            is_test: Set(false),
-            reference_urn: Set(None),
-            enabled_for_sync: Set(true),
-            sync_status: Set(crate::domain::AccountSyncStatus::Pending.as_str().into()),
-            status_details: Set(None),
-            last_sync_at: Set(None),
-            sync_cursor_ms: Set(None),
-            webhook_subscription_id: Set(None),
-            lease_owner: Set(None),
-            lease_expires_at: Set(None),
-            lead_type: Set(source.lead_type().as_str().to_owned()),
-            owner_urn: Set(Some(source.owner_urn())),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-    });
+    let rows = linkedin_ids
+        .iter()
+        .map(|id| new_source_row(&model::LeadSourceId::parse(id), now));
     linkedin_account::Entity::insert_many(rows)
         .on_conflict_do_nothing_on([linkedin_account::Column::LinkedinId])
         .exec_without_returning(db)

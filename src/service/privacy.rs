@@ -404,6 +404,33 @@ fn lead_fields(l: &lead::Model) -> serde_json::Map<String, Value> {
     fields
 }
 
+/// `export`, recorded on the audit trail as a look at personal data: one entry per lead it
+/// held (or one without an object when it held none), never the address asked for.
+pub async fn export_recorded(
+    db: &impl ConnectionTrait,
+    secret_key: &[u8; 32],
+    subject: &Subject,
+    actor: crate::service::audit::Actor,
+    operation: &str,
+) -> AppResult<PersonalDataExport> {
+    use crate::service::audit::{Entry, record_or_log};
+    let export = export(db, secret_key, subject).await?;
+    let by = match subject {
+        Subject::Email(_) => "email",
+        Subject::Lead(_) => "leadId",
+    };
+    let entry = Entry::new(actor, operation, "Lead")
+        .details(serde_json::json!({ "by": by, "erased": export.erasure.is_some() }));
+    if export.leads.is_empty() {
+        record_or_log(db, entry).await;
+    } else {
+        for lead in &export.leads {
+            record_or_log(db, entry.clone().object(lead.id)).await;
+        }
+    }
+    Ok(export)
+}
+
 /// Accepted and declined answers per consent of each form (or of one form).
 #[derive(Debug, Clone, PartialEq, Eq, sea_orm::FromQueryResult)]
 pub struct ConsentCount {

@@ -319,34 +319,38 @@ pub fn spawn_schedule(db: DatabaseConnection) -> tokio::task::JoinHandle<()> {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            if let Err(e) = run_configured(&db, Utc::now()).await {
+            let system = crate::service::audit::Actor::System;
+            if let Err(e) = run_configured(&db, Utc::now(), system, "retentionPurge").await {
                 tracing::error!(error = ?e, "retention purge failed");
             }
         }
     })
 }
 
-/// Applies the configured policy now and records it on the audit trail.
-pub async fn run_configured(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<PurgeReport> {
+/// Applies the configured policy at `now` and records it on the audit trail: every purge a user
+/// asked for, and the scheduled ones that removed anything.
+pub async fn run_configured(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: crate::service::audit::Actor,
+    operation: &str,
+) -> AppResult<PurgeReport> {
     let policy = RetentionPolicy::of(&crate::service::configuration::get(db).await?);
-    if policy.is_off() {
-        return Ok(PurgeReport::default());
-    }
-    let report = purge(db, policy, now).await?;
-    if !report.is_empty() {
-        let entry = crate::service::audit::Entry::new(
-            crate::service::audit::Actor::System,
-            "retentionPurge",
-            "RetentionPolicy",
-        )
-        .details(report_json(&policy, &report));
+    let report = if policy.is_off() {
+        PurgeReport::default()
+    } else {
+        purge(db, policy, now).await?
+    };
+    if matches!(actor, crate::service::audit::Actor::User(_)) || !report.is_empty() {
+        let entry = crate::service::audit::Entry::new(actor, operation, "RetentionPolicy")
+            .details(report_json(&policy, &report));
         crate::service::audit::record_or_log(db, entry).await;
     }
     Ok(report)
 }
 
 /// A purge's counts and the rules it applied, for the audit trail (counts, not contents).
-pub fn report_json(policy: &RetentionPolicy, report: &PurgeReport) -> serde_json::Value {
+fn report_json(policy: &RetentionPolicy, report: &PurgeReport) -> serde_json::Value {
     serde_json::json!({
         "submissionsDays": policy.submissions_days,
         "inactiveLeadsDays": policy.inactive_leads_days,

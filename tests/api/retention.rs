@@ -204,9 +204,14 @@ async fn rules_are_off_until_set_and_the_api_previews_runs_and_records_them() {
     );
     let all = submissions(&env).await.len();
     assert_eq!(
-        retention::run_configured(&env.app.db, Utc::now() + Duration::days(4000))
-            .await
-            .unwrap(),
+        retention::run_configured(
+            &env.app.db,
+            Utc::now() + Duration::days(4000),
+            leadsync::service::audit::Actor::System,
+            "retentionPurge",
+        )
+        .await
+        .unwrap(),
         PurgeReport::default(),
         "nothing goes while every rule is off, however late it is"
     );
