@@ -1,8 +1,12 @@
-//! The dashboard: one HTML page at `/` and its assets at `/assets/{file}`, embedded in the
-//! binary. The page signs in with an API token (kept in the browser's `sessionStorage`) and reads
-//! everything through `/graphql` and `/graphql/ws`; the server only hands out these files.
+//! The browser pages: the dashboard at `/`, the console at `/console/`, and their files at
+//! `/assets/{file}`, embedded in the binary. Both pages sign in with an API token (kept in the
+//! browser's `sessionStorage`) and read everything through `/graphql` and `/graphql/ws`; the
+//! server only hands out these files.
 //!
-//! Files are looked up by exact name in a fixed table, so no path reaches the file system.
+//! Files are looked up by exact name in a fixed table, so no path reaches the file system. A debug
+//! build started with `LEADSYNC_DEV_ASSETS=<dir>` (the `src/http` directory) reads the same
+//! table's files from there on every request instead, so the pages can be edited without a
+//! rebuild; release builds ignore it.
 
 use std::sync::LazyLock;
 
@@ -18,6 +22,20 @@ struct Asset {
     name: &'static str,
     content_type: &'static str,
     body: &'static [u8],
+    /// Where the file lives under `src/http` (for `LEADSYNC_DEV_ASSETS`).
+    path: &'static str,
+}
+
+/// An embedded file of `src/http/dashboard/{path}`.
+macro_rules! asset {
+    ($name:expr, $content_type:expr, $path:literal) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            body: include_bytes!(concat!("dashboard/", $path)),
+            path: concat!("dashboard/", $path),
+        }
+    };
 }
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -26,49 +44,45 @@ const JS: &str = "text/javascript; charset=utf-8";
 const MARKDOWN: &str = "text/markdown; charset=utf-8";
 const SVG: &str = "image/svg+xml";
 
-const INDEX: Asset = Asset {
-    name: "index.html",
-    content_type: HTML,
-    body: include_bytes!("dashboard/index.html"),
-};
+const INDEX: Asset = asset!("index.html", HTML, "index.html");
+const CONSOLE: Asset = asset!("console.html", HTML, "console.html");
 
 /// What `/assets/{file}` serves.
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "dashboard.css",
-        content_type: CSS,
-        body: include_bytes!("dashboard/dashboard.css"),
-    },
-    Asset {
-        name: "dashboard.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/dashboard.js"),
-    },
-    Asset {
-        name: "favicon.svg",
-        content_type: SVG,
-        body: include_bytes!("dashboard/favicon.svg"),
-    },
-    Asset {
-        name: "chart.umd.min.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/vendor/chart.umd.min.js"),
-    },
-    Asset {
-        name: "chart.js.LICENSE.md",
-        content_type: MARKDOWN,
-        body: include_bytes!("dashboard/vendor/chart.js.LICENSE.md"),
-    },
-    Asset {
-        name: "graphql-ws.min.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/vendor/graphql-ws.min.js"),
-    },
-    Asset {
-        name: "graphql-ws.LICENSE.md",
-        content_type: MARKDOWN,
-        body: include_bytes!("dashboard/vendor/graphql-ws.LICENSE.md"),
-    },
+    asset!("dashboard.css", CSS, "dashboard.css"),
+    asset!("dashboard.js", JS, "dashboard.js"),
+    asset!("favicon.svg", SVG, "favicon.svg"),
+    asset!("chart.umd.min.js", JS, "vendor/chart.umd.min.js"),
+    asset!(
+        "chart.js.LICENSE.md",
+        MARKDOWN,
+        "vendor/chart.js.LICENSE.md"
+    ),
+    asset!("graphql-ws.min.js", JS, "vendor/graphql-ws.min.js"),
+    asset!(
+        "graphql-ws.LICENSE.md",
+        MARKDOWN,
+        "vendor/graphql-ws.LICENSE.md"
+    ),
+    asset!("console.css", CSS, "console.css"),
+    asset!("console-app.js", JS, "console-app.js"),
+    asset!("console-lib.js", JS, "console-lib.js"),
+    asset!("console-strategies.js", JS, "console-strategies.js"),
+    asset!("console-mappings.js", JS, "console-mappings.js"),
+    asset!("console-profiles.js", JS, "console-profiles.js"),
+    asset!("console-leads.js", JS, "console-leads.js"),
+    asset!("console-submissions.js", JS, "console-submissions.js"),
+    asset!("console-settings.js", JS, "console-settings.js"),
+    asset!("console-users.js", JS, "console-users.js"),
+    asset!("preact.module.js", JS, "vendor/preact.module.js"),
+    asset!(
+        "preact-hooks.module.js",
+        JS,
+        "vendor/preact-hooks.module.js"
+    ),
+    asset!("preact.LICENSE.md", MARKDOWN, "vendor/preact.LICENSE.md"),
+    asset!("htm.module.js", JS, "vendor/htm.module.js"),
+    asset!("htm.LICENSE.md", MARKDOWN, "vendor/htm.LICENSE.md"),
 ];
 
 /// The page may load only its own files and talk only to its own origin (HTTP and WebSocket).
@@ -78,7 +92,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
 
 /// Strong validators, one per file (the index first), computed once.
 static ETAGS: LazyLock<Vec<HeaderValue>> = LazyLock::new(|| {
-    std::iter::once(&INDEX)
+    [&INDEX, &CONSOLE]
+        .into_iter()
         .chain(ASSETS)
         .map(|asset| {
             let digest = Sha256::digest(asset.body);
@@ -105,6 +120,15 @@ fn serve(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    if let Some(body) = dev_file(asset) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.remove(header::ETAG);
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(asset.content_type),
+        );
+        return (headers, body).into_response();
+    }
     if fresh {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
@@ -115,9 +139,27 @@ fn serve(
     (headers, asset.body).into_response()
 }
 
+/// The file as it is on disk now, in a debug build started with `LEADSYNC_DEV_ASSETS`.
+fn dev_file(asset: &Asset) -> Option<Vec<u8>> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    let dir = std::env::var_os("LEADSYNC_DEV_ASSETS")?;
+    std::fs::read(std::path::Path::new(&dir).join(asset.path)).ok()
+}
+
 /// `GET /`: the dashboard page. Revalidated on every load, so a new binary's page shows at once.
 pub async fn index(request: HeaderMap) -> Response {
-    let mut response = serve(&INDEX, &ETAGS[0], "no-cache", &request);
+    page(&INDEX, &ETAGS[0], &request)
+}
+
+/// `GET /console/`: the console, one page that routes on the URL's fragment (`#/leads`, ...).
+pub async fn console(request: HeaderMap) -> Response {
+    page(&CONSOLE, &ETAGS[1], &request)
+}
+
+fn page(asset: &'static Asset, etag: &HeaderValue, request: &HeaderMap) -> Response {
+    let mut response = serve(asset, etag, "no-cache", request);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -137,7 +179,7 @@ pub async fn asset(Path(file): Path<String>, request: HeaderMap) -> Response {
     match ASSETS.iter().position(|a| a.name == file) {
         Some(i) => serve(
             &ASSETS[i],
-            &ETAGS[i + 1],
+            &ETAGS[i + 2],
             "public, max-age=300, must-revalidate",
             &request,
         ),

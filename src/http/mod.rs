@@ -51,6 +51,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/", get(dashboard::index))
         .route("/assets/{file}", get(dashboard::asset))
+        .route("/console", get(|| async { axum::response::Redirect::permanent("/console/") }))
+        .route("/console/", get(dashboard::console))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/ws", get(graphql_ws))
         .route("/oauth/linkedin/callback", get(linkedin::oauth_callback))
