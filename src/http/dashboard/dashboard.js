@@ -329,7 +329,10 @@ async function loadProfiles() {
   const profiles = (await gql('LinkedInUserProfiles')).linkedInUserProfiles;
   const list = $('#profiles');
   if (profiles.length === 0) {
-    list.replaceChildren(h('li', { class: 'empty' }, 'No LinkedIn profile yet: create one and authorize it.'));
+    list.replaceChildren(
+      h('li', { class: 'empty' }, 'No LinkedIn profile yet: ',
+        h('a', { href: '/console/#/profiles' }, 'create one in the console and authorize it'), '.'),
+    );
     return;
   }
   list.replaceChildren(
