@@ -402,6 +402,385 @@ async fn authorization_page_errors() {
     assert!(location_params(&response).contains_key("code"));
 }
 
+// ------------------------------------------------------------------ interactive sign-in
+
+/// An interactive sandbox whose app name needs escaping and whose member has an email.
+fn interactive() -> SandboxConfig {
+    SandboxConfig {
+        interactive_sign_in: true,
+        app_name: "Acme <Leads> & Co".into(),
+        member_name: "Ada O'Hara".into(),
+        member_email: Some("ada@example.com".into()),
+        ..registered()
+    }
+}
+
+/// The hidden `request_id` a sign-in or permissions page carries.
+fn request_id(page: &str) -> String {
+    let marker = "name=\"request_id\" value=\"";
+    let start = page
+        .find(marker)
+        .unwrap_or_else(|| panic!("no request_id: {page}"))
+        + marker.len();
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end].to_owned()
+}
+
+/// The attribute `name` of the first tag in `tag`, if any.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let marker = format!(" {name}=\"");
+    let start = tag.find(&marker)? + marker.len();
+    let end = start + tag[start..].find('"')?;
+    Some(&tag[start..end])
+}
+
+/// What the axe scan will ask of a sandbox page, checked on its text: a language, a title, one
+/// main landmark and one h1, a label bound to every visible input, no inline event handlers or
+/// scripts.
+fn assert_accessible_shape(page: &str) {
+    assert!(
+        page.starts_with("<!DOCTYPE html><html lang=\"en\">"),
+        "{page}"
+    );
+    let title = &page[page.find("<title>").expect("a title") + 7..page.find("</title>").unwrap()];
+    assert!(!title.trim().is_empty(), "{page}");
+    assert_eq!(page.matches("<main").count(), 1, "{page}");
+    assert_eq!(page.matches("<h1").count(), 1, "{page}");
+    assert!(!page.contains("<script"), "{page}");
+    let lower = page.to_ascii_lowercase();
+    for handler in [
+        " onclick=",
+        " onsubmit=",
+        " onload=",
+        " onchange=",
+        " oninput=",
+    ] {
+        assert!(!lower.contains(handler), "{handler} in {page}");
+    }
+    for piece in page.split("<input").skip(1) {
+        let tag = &piece[..piece.find('>').unwrap()];
+        if attribute(tag, "type") == Some("hidden") {
+            continue;
+        }
+        let id = attribute(tag, "id").unwrap_or_else(|| panic!("an input without id: {tag}"));
+        assert!(
+            page.contains(&format!("<label for=\"{id}\">")),
+            "no label for {id}: {page}"
+        );
+        if let Some(described) = attribute(tag, "aria-describedby") {
+            assert!(page.contains(&format!("id=\"{described}\"")), "{page}");
+        }
+    }
+}
+
+async fn html(response: reqwest::Response) -> (StatusCode, String) {
+    let status = response.status();
+    assert!(response.headers().get(header::LOCATION).is_none());
+    assert!(
+        response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    (status, response.text().await.unwrap())
+}
+
+async fn post_form(sandbox: &Sandbox, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    let base = sandbox.auth_url().replace("/oauth/v2/authorization", "");
+    http()
+        .post(format!("{base}{path}"))
+        .form(form)
+        .send()
+        .await
+        .expect("form post")
+}
+
+async fn sign_in(sandbox: &Sandbox, id: &str, password: &str) -> reqwest::Response {
+    post_form(
+        sandbox,
+        "/oauth/v2/login-submit",
+        &[
+            ("request_id", id),
+            ("session_key", "ada@example.com"),
+            ("session_password", password),
+        ],
+    )
+    .await
+}
+
+async fn decide(sandbox: &Sandbox, id: &str, action: &str) -> reqwest::Response {
+    post_form(
+        sandbox,
+        "/oauth/v2/authorization-decision",
+        &[("request_id", id), ("action", action)],
+    )
+    .await
+}
+
+/// Opens the authorization URL of an interactive sandbox; returns the sign-in page's request id.
+async fn sign_in_page(sandbox: &Sandbox, extra: &[(&str, &str)]) -> String {
+    let response = http()
+        .get(authorize_url(sandbox, extra))
+        .send()
+        .await
+        .unwrap();
+    let (status, page) = html(response).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("<h1>Sign in</h1>"), "{page}");
+    request_id(&page)
+}
+
+#[tokio::test]
+async fn interactive_sign_in_then_allow_gives_a_code_that_exchanges() {
+    let sandbox = start(interactive()).await;
+    let (verifier, challenge) = pkce();
+    let state = "csrf token/é+&=";
+    let scope = format!("{SCOPE} r_ads_reporting");
+    let mut url = authorize_url(
+        &sandbox,
+        &[
+            ("state", state),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    // One more scope than Lead Sync needs, to see it listed too.
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .into_owned()
+        .map(|(k, v)| {
+            if k == "scope" {
+                (k, scope.clone())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+
+    // The sign-in page: the member, the prefilled email, a password, "Sign in".
+    let (status, page) = html(http().get(url).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_accessible_shape(&page);
+    assert!(page.contains("<h1>Sign in</h1>"), "{page}");
+    assert!(page.contains("Ada O&#39;Hara"), "{page}");
+    assert!(page.contains("<label for=\"username\">Email or phone</label>"));
+    assert!(page.contains("name=\"session_key\""));
+    assert!(page.contains("value=\"ada@example.com\""), "{page}");
+    assert!(page.contains("<label for=\"password\">Password</label>"));
+    assert!(page.contains("name=\"session_password\" type=\"password\""));
+    assert!(page.contains("action=\"/oauth/v2/login-submit\""));
+    assert!(page.contains("<button type=\"submit\" class=\"wide\">Sign in</button>"));
+    assert!(!page.contains("aria-invalid=\"true\""), "no error yet");
+    assert!(!page.contains("Acme <Leads>"), "escaped: {page}");
+    let id = request_id(&page);
+    assert!(id.len() >= 32, "{id}");
+    let stats = sandbox.stats();
+    assert_eq!((stats.sign_in_pages, stats.permission_pages), (1, 0));
+
+    // An empty password: the page again, the error tied to the field.
+    let (status, page) = html(sign_in(&sandbox, &id, "").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_accessible_shape(&page);
+    assert!(page.contains("<h1>Sign in</h1>"));
+    assert!(
+        page.contains("aria-invalid=\"true\" aria-describedby=\"password-error\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("<p id=\"password-error\" class=\"error\">Please enter a password.</p>"),
+        "{page}"
+    );
+    assert_eq!(request_id(&page), id, "the same request");
+    assert_eq!(sandbox.stats().sign_in_pages, 2);
+
+    // A password: the permissions page, each asked scope in words, Allow and Cancel.
+    let (status, page) = html(sign_in(&sandbox, &id, "any password").await).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_accessible_shape(&page);
+    assert!(
+        page.contains("<h1>Acme &lt;Leads&gt; &amp; Co would like to:</h1>"),
+        "{page}"
+    );
+    for (scope, words) in [
+        ("r_ads", "Retrieve your advertising accounts"),
+        (
+            "r_organization_admin",
+            "Retrieve your organization&#39;s pages",
+        ),
+        (
+            "r_marketing_leadgen_automation",
+            "Access your lead generation forms and retrieve their leads",
+        ),
+        (
+            "r_ads_reporting",
+            "Retrieve reporting for your advertising accounts",
+        ),
+    ] {
+        assert!(
+            page.contains(&format!("<li data-scope=\"{scope}\">{words}")),
+            "{scope}: {page}"
+        );
+    }
+    assert_eq!(page.matches("<li ").count(), 4, "only the asked scopes");
+    assert!(page.contains("Ada O&#39;Hara"));
+    assert!(page.contains("action=\"/oauth/v2/authorization-decision\""));
+    assert!(page.contains("name=\"action\" value=\"allow\">Allow</button>"));
+    assert!(page.contains("name=\"action\" value=\"cancel\" class=\"secondary\">Cancel</button>"));
+    assert_eq!(request_id(&page), id);
+    let stats = sandbox.stats();
+    assert_eq!((stats.sign_in_pages, stats.permission_pages), (2, 1));
+
+    // Allow: the code and the same state, as without the pages; the code exchanges.
+    let response = decide(&sandbox, &id, "allow").await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let params = location_params(&response);
+    assert_eq!(params["state"], state);
+    assert!(!params.contains_key("error"));
+    let response = exchange(&sandbox, &params["code"], Some(&verifier)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let token: Value = response.json().await.unwrap();
+    assert_eq!(
+        token["scope"],
+        "r_ads,r_organization_admin,r_marketing_leadgen_automation,r_ads_reporting"
+    );
+    assert!(token["access_token"].as_str().unwrap().len() >= 80);
+
+    // The request is used up: both forms now answer the error page.
+    for response in [
+        decide(&sandbox, &id, "allow").await,
+        decide(&sandbox, &id, "cancel").await,
+        sign_in(&sandbox, &id, "any password").await,
+        sign_in(&sandbox, "not-a-request", "any password").await,
+        decide(&sandbox, "not-a-request", "allow").await,
+        decide(&sandbox, "", "allow").await,
+    ] {
+        let (status, page) = html(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_accessible_shape(&page);
+        assert!(page.contains("unknown, expired or already used"), "{page}");
+    }
+}
+
+#[tokio::test]
+async fn interactive_cancel_redirects_with_user_cancelled_authorize() {
+    let sandbox = start(interactive()).await;
+    let id = sign_in_page(&sandbox, &[("state", "s1")]).await;
+
+    // Allow or Cancel before signing in is refused, and the request stays usable.
+    let (status, page) = html(decide(&sandbox, &id, "allow").await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("Sign in before"), "{page}");
+    let (status, _) = html(decide(&sandbox, &id, "maybe").await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, _) = html(sign_in(&sandbox, &id, "secret").await).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = html(decide(&sandbox, &id, "maybe").await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an unknown action");
+    let response = decide(&sandbox, &id, "cancel").await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()[header::LOCATION].to_str().unwrap();
+    assert!(
+        location.contains(
+            "error=user_cancelled_authorize&error_description=The+user+cancelled+the+authorization&state=s1"
+        ),
+        "{location}"
+    );
+    let params = location_params(&response);
+    assert_eq!(params["error"], "user_cancelled_authorize");
+    assert_eq!(params["state"], "s1");
+    assert!(!params.contains_key("code"));
+    let (status, _) = html(decide(&sandbox, &id, "allow").await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "cancelled is used up");
+}
+
+#[tokio::test]
+async fn interactive_mode_validates_first_and_refuses_when_told() {
+    let sandbox = start(SandboxConfig {
+        interactive_sign_in: true,
+        ..registered()
+    })
+    .await;
+    let client = http();
+
+    // A bad client: the error page, before any sign-in page.
+    let mut url = authorize_url(&sandbox, &[("state", "s")]);
+    url.query_pairs_mut().clear().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", "someone-else"),
+        ("redirect_uri", REDIRECT),
+        ("scope", SCOPE),
+    ]);
+    let (status, page) = html(client.get(url).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_accessible_shape(&page);
+    assert!(page.contains("client_id is not valid"), "{page}");
+    assert!(!page.contains("session_password"));
+
+    // A missing scope: the error redirect, as without the pages.
+    let mut url = authorize_url(&sandbox, &[]);
+    url.query_pairs_mut().clear().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", "sandbox-client"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "r_ads"),
+        ("state", "s1"),
+    ]);
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(location_params(&response)["error"], "invalid_scope");
+    assert_eq!(sandbox.stats().sign_in_pages, 0);
+
+    // Without a configured email, a sandbox address is prefilled.
+    let response = client
+        .get(authorize_url(&sandbox, &[("state", "s2")]))
+        .send()
+        .await
+        .unwrap();
+    let (_, page) = html(response).await;
+    assert!(
+        page.contains(&format!(
+            "value=\"{}\"",
+            leadsync::linkedin::sandbox::SANDBOX_MEMBER_EMAIL
+        )),
+        "{page}"
+    );
+    assert!(page.contains(&sandbox.config().member_name));
+
+    // Refusing still refuses, before any page.
+    sandbox.refuse_authorizations(true);
+    let response = client
+        .get(authorize_url(&sandbox, &[("state", "s3")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(
+        location_params(&response)["error"],
+        "user_cancelled_authorize"
+    );
+    sandbox.refuse_authorizations(false);
+
+    // Switched off at run time: approved at once again; and back on.
+    sandbox.interactive_sign_in(false);
+    let response = client
+        .get(authorize_url(&sandbox, &[("state", "s4")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert!(location_params(&response).contains_key("code"));
+    sandbox.interactive_sign_in(true);
+    sign_in_page(&sandbox, &[("state", "s5")]).await;
+    assert_eq!(sandbox.stats().sign_in_pages, 2);
+
+    // A default sandbox turned interactive by the setter.
+    let plain = start(registered()).await;
+    plain.interactive_sign_in(true);
+    sign_in_page(&plain, &[("state", "s6")]).await;
+}
+
 #[tokio::test]
 async fn token_endpoint_errors_use_linkedins_bodies() {
     let sandbox = start(registered()).await;

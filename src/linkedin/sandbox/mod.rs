@@ -5,13 +5,15 @@
 //! bodies, late leads, deletions, webhooks), and the ground-truth methods say what a correct sync
 //! must end up with.
 //!
-//! Routes (see `router`): `GET /oauth/v2/authorization`, `POST /oauth/v2/accessToken`, and
-//! `/rest/...` (ad accounts, organization ACLs, campaigns, lead forms, lead form responses, lead
-//! notifications).
+//! Routes (see `router`): `GET /oauth/v2/authorization`, `POST /oauth/v2/accessToken`, the
+//! interactive sign-in's `POST /oauth/v2/login-submit` and `POST /oauth/v2/authorization-decision`
+//! (see `interactive_sign_in`), and `/rest/...` (ad accounts, organization ACLs, campaigns, lead
+//! forms, lead form responses, lead notifications).
 
 mod api;
 mod data;
 mod oauth;
+mod pages;
 mod webhooks;
 
 use std::{
@@ -60,7 +62,20 @@ pub struct SandboxConfig {
     /// two organizations, one the member administers (with `accounts: 0`, one added that owns no
     /// ad account) and one it has no role on (default 0: the sponsored world alone, unchanged).
     pub organic_leads_per_type: usize,
+    /// The authorization endpoint shows LinkedIn's sign-in page, then its permissions page
+    /// (Allow / Cancel), instead of approving at once (default off: tests and the demo's round
+    /// trip approve at once). `Sandbox::interactive_sign_in` switches it at run time.
+    pub interactive_sign_in: bool,
+    /// The developer app's name, as the permissions page shows it ("{app_name} would like to:").
+    pub app_name: String,
+    /// The member's name, shown on the sign-in and permissions pages.
+    pub member_name: String,
+    /// The member's email, prefilled on the sign-in page; None prefills `SANDBOX_MEMBER_EMAIL`.
+    pub member_email: Option<String>,
 }
+
+/// The address the sign-in page prefills when the member has no email configured.
+pub const SANDBOX_MEMBER_EMAIL: &str = "member@sandbox.example";
 
 impl Default for SandboxConfig {
     fn default() -> Self {
@@ -78,6 +93,10 @@ impl Default for SandboxConfig {
             refresh_token_ttl: 31_536_000,
             programmatic_refresh: true,
             organic_leads_per_type: 0,
+            interactive_sign_in: false,
+            app_name: "leadsync".into(),
+            member_name: "Alex Sandbox".into(),
+            member_email: None,
         }
     }
 }
@@ -180,6 +199,11 @@ pub struct SandboxStats {
     pub token_calls: u64,
     /// Requests to the authorization page.
     pub authorize_calls: u64,
+    /// Sign-in pages shown (interactive mode): one per authorization, plus one per refused
+    /// sign-in (an empty password).
+    pub sign_in_pages: u64,
+    /// Permissions pages shown (interactive mode), after a sign-in.
+    pub permission_pages: u64,
     pub faults_injected: u64,
     /// Webhook notifications POSTed (both from `send_webhook` and fired by lead changes).
     pub webhooks_sent: u64,
@@ -236,6 +260,7 @@ struct State {
     world: World,
     oauth: oauth::OAuthState,
     refuse_authorizations: bool,
+    interactive_sign_in: bool,
     faults: Option<(Faults, StdRng)>,
     stats: SandboxStats,
     subscriptions: Vec<webhooks::Subscription>,
@@ -260,6 +285,7 @@ impl Sandbox {
             world,
             oauth: oauth::OAuthState::default(),
             refuse_authorizations: false,
+            interactive_sign_in: config.interactive_sign_in,
             faults: None,
             stats: SandboxStats::default(),
             subscriptions: Vec::new(),
@@ -280,6 +306,11 @@ impl Sandbox {
         Router::new()
             .route("/oauth/v2/authorization", get(oauth::authorize))
             .route("/oauth/v2/accessToken", post(oauth::access_token))
+            .route("/oauth/v2/login-submit", post(oauth::login_submit))
+            .route(
+                "/oauth/v2/authorization-decision",
+                post(oauth::authorization_decision),
+            )
             // One entry point for the API: it checks headers, applies the method override and
             // faults, then dispatches on path and method itself.
             .route("/rest", any(api::rest))
@@ -353,9 +384,17 @@ impl Sandbox {
 
     // ------------------------------------------------------------------ control
 
-    /// While set, the authorization page redirects with `error=user_cancelled_authorize`.
+    /// While set, the authorization page redirects with `error=user_cancelled_authorize` (in
+    /// interactive mode too, before any sign-in page).
     pub fn refuse_authorizations(&self, refuse: bool) {
         self.lock().refuse_authorizations = refuse;
+    }
+
+    /// While set, the authorization page asks the member to sign in and then to allow the app
+    /// (LinkedIn's two pages) instead of approving at once; see `SandboxConfig::interactive_sign_in`.
+    /// Requests already waiting on a page keep going either way.
+    pub fn interactive_sign_in(&self, interactive: bool) {
+        self.lock().interactive_sign_in = interactive;
     }
 
     /// New responses submitted now; returns their ids and notifies (CREATED, Signed) every

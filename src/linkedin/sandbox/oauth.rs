@@ -1,6 +1,7 @@
-//! LinkedIn's three-legged OAuth 2.0: the authorization page (auto-approving, or refusing when
-//! told to) and the token endpoint (authorization code with PKCE, refresh token), with LinkedIn's
-//! error bodies from `oauth.json`.
+//! LinkedIn's three-legged OAuth 2.0: the authorization page (approving at once, refusing when
+//! told to, or, in interactive mode, LinkedIn's sign-in and permissions pages) and the token
+//! endpoint (authorization code with PKCE, refresh token), with LinkedIn's error bodies from
+//! `oauth.json`.
 
 use std::collections::HashMap;
 
@@ -8,7 +9,7 @@ use axum::{
     body::Bytes,
     extract::State,
     http::{HeaderMap, StatusCode, Uri, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::Rng;
@@ -16,7 +17,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{Sandbox, now_ms};
+use super::{SANDBOX_MEMBER_EMAIL, Sandbox, now_ms, pages};
 
 /// The scopes Lead Sync needs; an authorization must ask for all of them.
 const REQUIRED_SCOPES: [&str; 3] = [
@@ -37,6 +38,11 @@ const OTHER_SCOPES: [&str; 8] = [
 ];
 /// LinkedIn's authorization codes live 30 minutes.
 const CODE_TTL_MS: i64 = 30 * 60 * 1000;
+/// How long a member may take over the sign-in and permissions pages.
+const PENDING_TTL_MS: i64 = 30 * 60 * 1000;
+/// A sign-in request (`request_id`) the sandbox does not hold, or no longer.
+const UNKNOWN_REQUEST: &str = "This sign-in request is unknown, expired or already used. \
+    Start the authorization again from the application.";
 
 const CODE_NOT_FOUND: &str = "Unable to retrieve access token: authorization code not found";
 const CODE_MISMATCH: &str = "Unable to retrieve access token: appid/redirect uri/code verifier does not match authorization code. Or authorization code expired. Or external member binding exists";
@@ -48,6 +54,26 @@ pub(super) struct OAuthState {
     codes: HashMap<String, AuthCode>,
     grants: Vec<Grant>,
     tokens: HashMap<String, AccessToken>,
+    /// Interactive mode: validated authorization requests waiting on the member, by the random
+    /// id their pages carry in a hidden `request_id` field.
+    pending: HashMap<String, Pending>,
+}
+
+/// A valid authorization request: what the code will be bound to, and where the member returns.
+struct AuthRequest {
+    redirect_uri: url::Url,
+    /// As the request spelled it: the token request must repeat it exactly.
+    redirect_raw: String,
+    state: Option<String>,
+    challenge: Option<String>,
+    scopes: Vec<String>,
+}
+
+struct Pending {
+    request: AuthRequest,
+    /// The member signed in (the permissions page was shown).
+    signed_in: bool,
+    expires_at: i64,
 }
 
 struct AuthCode {
@@ -139,23 +165,7 @@ fn form_pairs(bytes: &[u8]) -> HashMap<String, String> {
     pairs
 }
 
-/// LinkedIn answers a bad client or redirect URI with an error page, never a redirect (the
-/// redirect target cannot be trusted).
-fn error_page(message: &str) -> Response {
-    let page = format!(
-        "<!DOCTYPE html><html><head><title>LinkedIn sandbox: authorization error</title></head>\
-         <body><h1>Bummer, something went wrong.</h1><p>{}</p></body></html>",
-        html_escape(message)
-    );
-    (StatusCode::BAD_REQUEST, Html(page)).into_response()
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use pages::error_page;
 
 /// `302 {redirect_uri}?{params}&state=..` (any query the redirect URI already has is kept).
 fn redirect(redirect_uri: &url::Url, params: &[(&str, &str)], state: Option<&str>) -> Response {
@@ -173,11 +183,50 @@ fn redirect(redirect_uri: &url::Url, params: &[(&str, &str)], state: Option<&str
 }
 
 /// `GET /oauth/v2/authorization`: validates the client and redirect URI (error page), then the
-/// request (error redirect), then approves (or refuses) on the member's behalf.
+/// request (error redirect), then approves (or refuses) on the member's behalf, or in interactive
+/// mode shows the sign-in page.
 pub(super) async fn authorize(State(sandbox): State<Sandbox>, uri: Uri) -> Response {
-    let config = &sandbox.inner.config;
     sandbox.lock().stats.authorize_calls += 1;
-    let params = form_pairs(uri.query().unwrap_or_default().as_bytes());
+    let request = match validate(&sandbox, uri.query().unwrap_or_default()) {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    let now = now_ms();
+    let mut guard = sandbox.lock();
+    if guard.refuse_authorizations {
+        drop(guard);
+        return cancelled(&request);
+    }
+    if !guard.interactive_sign_in {
+        return issue_code(&sandbox, &mut guard.oauth, request, now);
+    }
+    let id = random_token("", 32);
+    let pending = &mut guard.oauth.pending;
+    pending.retain(|_, p| p.expires_at > now);
+    pending.insert(
+        id.clone(),
+        Pending {
+            request,
+            signed_in: false,
+            expires_at: now + PENDING_TTL_MS,
+        },
+    );
+    guard.stats.sign_in_pages += 1;
+    drop(guard);
+    let config = &sandbox.inner.config;
+    let email = config
+        .member_email
+        .as_deref()
+        .unwrap_or(SANDBOX_MEMBER_EMAIL);
+    pages::sign_in(&id, &config.app_name, &config.member_name, email, None)
+}
+
+/// The authorization request's checks, in LinkedIn's order: client and redirect URI (an error
+/// page), then response type, scopes and PKCE (an error redirect).
+fn validate(sandbox: &Sandbox, query: &str) -> Result<AuthRequest, Box<Response>> {
+    let config = &sandbox.inner.config;
+    let page = |message: &str| Err(Box::new(error_page(message)));
+    let params = form_pairs(query.as_bytes());
     let param = |name: &str| {
         params
             .get(name)
@@ -186,36 +235,38 @@ pub(super) async fn authorize(State(sandbox): State<Sandbox>, uri: Uri) -> Respo
     };
 
     match param("client_id") {
-        None => return error_page("The client_id parameter is missing."),
+        None => return page("The client_id parameter is missing."),
         Some(id) if id != config.client_id => {
-            return error_page("The client_id is not valid for any application.");
+            return page("The client_id is not valid for any application.");
         }
         Some(_) => {}
     }
     let Some(redirect_raw) = param("redirect_uri") else {
-        return error_page("The redirect_uri parameter is missing.");
+        return page("The redirect_uri parameter is missing.");
     };
     if config
         .redirect_uri
         .as_deref()
         .is_some_and(|registered| registered != redirect_raw)
     {
-        return error_page(
+        return page(
             "The redirect_uri does not match the registered value. \
              It must match a URL registered with the application exactly.",
         );
     }
     let redirect_uri = match url::Url::parse(redirect_raw) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.fragment().is_none() => u,
-        _ => return error_page("The redirect_uri is not an absolute http(s) URL."),
+        _ => {
+            return page("The redirect_uri is not an absolute http(s) URL.");
+        }
     };
     let state = param("state");
     let fail = |error: &str, description: &str| {
-        redirect(
+        Err(Box::new(redirect(
             &redirect_uri,
             &[("error", error), ("error_description", description)],
             state,
-        )
+        )))
     };
 
     if param("response_type") != Some("code") {
@@ -267,31 +318,125 @@ pub(super) async fn authorize(State(sandbox): State<Sandbox>, uri: Uri) -> Respo
             );
         }
     };
+    Ok(AuthRequest {
+        redirect_raw: redirect_raw.to_owned(),
+        state: state.map(str::to_owned),
+        redirect_uri,
+        challenge,
+        scopes,
+    })
+}
 
-    let now = now_ms();
-    let mut guard = sandbox.lock();
-    if guard.refuse_authorizations {
-        drop(guard);
-        return fail(
-            "user_cancelled_authorize",
-            "The user cancelled the authorization",
-        );
-    }
+/// The member approved: a code bound to the request, and `302 {redirect_uri}?code=..&state=..`.
+fn issue_code(
+    sandbox: &Sandbox,
+    oauth: &mut OAuthState,
+    request: AuthRequest,
+    now: i64,
+) -> Response {
     let code = random_token("AQT", 120);
-    let oauth = &mut guard.oauth;
     oauth.codes.retain(|_, c| c.expires_at > now);
     oauth.codes.insert(
         code.clone(),
         AuthCode {
-            client_id: config.client_id.clone(),
-            redirect_uri: redirect_raw.to_owned(),
-            challenge,
-            scopes,
+            client_id: sandbox.inner.config.client_id.clone(),
+            redirect_uri: request.redirect_raw,
+            challenge: request.challenge,
+            scopes: request.scopes,
             expires_at: now + CODE_TTL_MS,
         },
     );
+    redirect(
+        &request.redirect_uri,
+        &[("code", &code)],
+        request.state.as_deref(),
+    )
+}
+
+/// The member said no: `302 {redirect_uri}?error=user_cancelled_authorize&..&state=..`.
+fn cancelled(request: &AuthRequest) -> Response {
+    redirect(
+        &request.redirect_uri,
+        &[
+            ("error", "user_cancelled_authorize"),
+            ("error_description", "The user cancelled the authorization"),
+        ],
+        request.state.as_deref(),
+    )
+}
+
+/// `POST /oauth/v2/login-submit` (`request_id`, `session_key`, `session_password`): any
+/// non-empty password signs the member in and shows the permissions page; an empty one shows the
+/// sign-in page again with the error on the password field.
+pub(super) async fn login_submit(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
+    let config = &sandbox.inner.config;
+    let form = form_pairs(&body);
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
+    let id = field("request_id");
+    let now = now_ms();
+    let mut guard = sandbox.lock();
+    let state = &mut *guard;
+    let Some(pending) = state
+        .oauth
+        .pending
+        .get_mut(id)
+        .filter(|p| p.expires_at > now)
+    else {
+        return error_page(UNKNOWN_REQUEST);
+    };
+    if field("session_password").is_empty() {
+        state.stats.sign_in_pages += 1;
+        drop(guard);
+        return pages::sign_in(
+            id,
+            &config.app_name,
+            &config.member_name,
+            field("session_key"),
+            Some(pages::EMPTY_PASSWORD),
+        );
+    }
+    pending.signed_in = true;
+    let scopes = pending.request.scopes.clone();
+    state.stats.permission_pages += 1;
     drop(guard);
-    redirect(&redirect_uri, &[("code", &code)], state)
+    pages::permissions(id, &config.app_name, &config.member_name, &scopes)
+}
+
+/// `POST /oauth/v2/authorization-decision` (`request_id`, `action` = `allow` | `cancel`): Allow
+/// issues the code and redirects as a non-interactive authorization does; Cancel redirects with
+/// `user_cancelled_authorize`. Either way the request is used up.
+pub(super) async fn authorization_decision(
+    State(sandbox): State<Sandbox>,
+    body: Bytes,
+) -> Response {
+    let form = form_pairs(&body);
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
+    let allow = match field("action") {
+        "allow" => true,
+        "cancel" => false,
+        _ => return error_page("Choose Allow or Cancel."),
+    };
+    let now = now_ms();
+    let mut guard = sandbox.lock();
+    let pending = &mut guard.oauth.pending;
+    let Some(entry) = pending.get(field("request_id")) else {
+        return error_page(UNKNOWN_REQUEST);
+    };
+    if !entry.signed_in {
+        return error_page("Sign in before allowing or cancelling this request.");
+    }
+    let Some(entry) = pending
+        .remove(field("request_id"))
+        .filter(|p| p.expires_at > now)
+    else {
+        return error_page(UNKNOWN_REQUEST);
+    };
+    if allow {
+        issue_code(&sandbox, &mut guard.oauth, entry.request, now)
+    } else {
+        drop(guard);
+        cancelled(&entry.request)
+    }
 }
 
 /// BASE64URL-NOPAD of a SHA-256 digest: exactly 43 characters of the URL-safe alphabet.
