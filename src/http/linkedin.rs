@@ -28,16 +28,35 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn page(ok: bool, message: &str) -> String {
+/// The console's page of a profile, or the console itself when the profile is not known.
+fn console_link(profile_id: Option<i64>) -> (String, &'static str) {
+    match profile_id {
+        Some(id) => (format!("/console/#/profiles/{id}"), "Back to the profile"),
+        None => ("/console/".into(), "Back to the console"),
+    }
+}
+
+/// The page LinkedIn's redirect lands on. It links to the profile's page in the console; once
+/// connected it also takes the browser there at once (a meta refresh: the page itself stays a
+/// 200 with its text, for clients that do not follow it).
+fn page(ok: bool, message: &str, profile_id: Option<i64>) -> String {
     let title = if ok {
         "LinkedIn connected"
     } else {
         "LinkedIn not connected"
     };
+    let (href, label) = console_link(profile_id);
+    let href = escape(&href);
+    let refresh = if ok && profile_id.is_some() {
+        format!("<meta http-equiv=\"refresh\" content=\"0; url={href}\">")
+    } else {
+        String::new()
+    };
     format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title>\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">{refresh}<title>{title}</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;color:#1d2226}}\
-         h1{{color:{color}}}</style></head><body><h1>{title}</h1><p>{}</p><p><a href=\"/\">Back to leadsync</a></p></body></html>",
+         h1{{color:{color}}}</style></head><body><main><h1>{title}</h1><p>{}</p>\
+         <p><a href=\"{href}\">{label}</a></p></main></body></html>",
         escape(message),
         color = if ok { "#0a66c2" } else { "#b24020" },
     )
@@ -57,13 +76,17 @@ pub async fn oauth_callback(
         )
         .await;
     match result {
-        Ok((true, message)) => Html(page(true, &message)).into_response(),
-        Ok((false, message)) => {
-            (StatusCode::BAD_REQUEST, Html(page(false, &message))).into_response()
+        Ok(outcome) if outcome.connected => {
+            Html(page(true, &outcome.message, outcome.profile_id)).into_response()
         }
+        Ok(outcome) => (
+            StatusCode::BAD_REQUEST,
+            Html(page(false, &outcome.message, outcome.profile_id)),
+        )
+            .into_response(),
         Err(e) => (
             StatusCode::INTERNAL_SERVER_ERROR,
-            Html(page(false, e.message())),
+            Html(page(false, e.message(), None)),
         )
             .into_response(),
     }

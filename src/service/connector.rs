@@ -114,6 +114,17 @@ impl RunCounts {
     }
 }
 
+/// What LinkedIn's redirect back came to: shown to the person on the callback page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizationOutcome {
+    /// The profile is authorized (its first sync is queued).
+    pub connected: bool,
+    /// For the person.
+    pub message: String,
+    /// The profile the state was bound to; None when the state was missing or unknown.
+    pub profile_id: Option<i64>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trigger {
     Manual,
@@ -235,19 +246,24 @@ impl Connector {
         Ok(client.authorization_url(&state, challenge))
     }
 
-    /// Handles LinkedIn's redirect back. Returns (success, message for the person).
+    /// Handles LinkedIn's redirect back: whether the profile is now connected, a message for the
+    /// person, and the profile the state was bound to.
     pub async fn complete_authorization(
         &self,
         state: Option<&str>,
         code: Option<&str>,
         error: Option<&str>,
         error_description: Option<&str>,
-    ) -> AppResult<(bool, String)> {
+    ) -> AppResult<AuthorizationOutcome> {
         let client = self.client()?;
+        let unknown = |message: &str| AuthorizationOutcome {
+            connected: false,
+            message: message.into(),
+            profile_id: None,
+        };
         let Some(state) = state else {
-            return Ok((
-                false,
-                "The authorization response has no state: start again from leadsync.".into(),
+            return Ok(unknown(
+                "The authorization response has no state: start again from leadsync.",
             ));
         };
         let Some(row) = oauth_state::Entity::find()
@@ -255,9 +271,8 @@ impl Connector {
             .one(self.db())
             .await?
         else {
-            return Ok((
-                false,
-                "This authorization request is unknown: start again from leadsync.".into(),
+            return Ok(unknown(
+                "This authorization request is unknown: start again from leadsync.",
             ));
         };
         // Single use: claim the state before anything else.
@@ -272,7 +287,11 @@ impl Connector {
             == 1;
         let fail = |detail: String| async move {
             self.set_unauthorized(row.profile_id, &detail).await?;
-            Ok::<_, AppError>((false, detail))
+            Ok::<_, AppError>(AuthorizationOutcome {
+                connected: false,
+                message: detail,
+                profile_id: Some(row.profile_id),
+            })
         };
         if !claimed {
             return fail(
@@ -341,7 +360,13 @@ impl Connector {
         // Discovery and the first (backfill) sync start at once.
         self.queue_sync(row.profile_id, Trigger::Authorization)
             .await?;
-        Ok((true, "LinkedIn is connected: leadsync is discovering your ad accounts and syncing leads. You can close this window.".into()))
+        Ok(AuthorizationOutcome {
+            connected: true,
+            message: "LinkedIn is connected: leadsync is discovering your ad accounts and syncing \
+                      leads."
+                .into(),
+            profile_id: Some(row.profile_id),
+        })
     }
 
     async fn set_unauthorized(&self, profile_id: i64, detail: &str) -> AppResult<()> {

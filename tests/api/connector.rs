@@ -159,8 +159,87 @@ pub(crate) async fn authorized_profile(env: &Env) -> String {
     let (status, page) = get(&env.app, &callback).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("LinkedIn connected"), "{page}");
+    assert_returns_to_profile(&page, &profile);
     settle(&env.app).await;
     profile
+}
+
+/// The callback page of a successful authorization takes the browser to the profile's page in
+/// the console at once, and links there.
+fn assert_returns_to_profile(page: &str, profile: &str) {
+    let target = format!("/console/#/profiles/{profile}");
+    assert!(
+        page.contains(&format!(
+            "<meta http-equiv=\"refresh\" content=\"0; url={target}\">"
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("<a href=\"{target}\">Back to the profile</a>")),
+        "{page}"
+    );
+}
+
+/// The path and query of a redirect's `Location` (LinkedIn's redirect back to leadsync).
+fn location_path(response: &reqwest::Response) -> String {
+    assert_eq!(response.status().as_u16(), 302);
+    let location = response.headers()["location"].to_str().unwrap();
+    let parsed = url::Url::parse(location).unwrap();
+    format!("{}?{}", parsed.path(), parsed.query().unwrap_or_default())
+}
+
+/// Opens the authorization URL at an interactive sandbox and signs in (after an empty password
+/// first); returns the permissions page's request id.
+async fn sign_in_at_linkedin(env: &Env, url: &str) -> String {
+    let request_id = |page: &str| {
+        let marker = "name=\"request_id\" value=\"";
+        let start = page.find(marker).unwrap_or_else(|| panic!("{page}")) + marker.len();
+        page[start..start + page[start..].find('"').unwrap()].to_owned()
+    };
+    let browser = no_redirects();
+    let page = browser.get(url).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("<h1>Sign in</h1>"), "{page}");
+    let id = request_id(&page);
+    let login = env
+        .sandbox
+        .auth_url()
+        .replace("/authorization", "/login-submit");
+    let submit = |password: &'static str| {
+        browser
+            .post(&login)
+            .form(&[
+                ("request_id", id.as_str()),
+                ("session_key", "someone@example.com"),
+                ("session_password", password),
+            ])
+            .send()
+    };
+    let page = submit("").await.unwrap().text().await.unwrap();
+    assert!(page.contains("Please enter a password."), "{page}");
+    let page = submit("correct horse").await.unwrap().text().await.unwrap();
+    assert!(page.contains("would like to:"), "{page}");
+    for scope in leadsync::linkedin::client::SCOPES {
+        assert!(page.contains(&format!("data-scope=\"{scope}\"")), "{page}");
+    }
+    assert!(page.contains(">Allow</button>") && page.contains(">Cancel</button>"));
+    request_id(&page)
+}
+
+/// Presses Allow or Cancel on the permissions page; returns where LinkedIn sends the browser.
+async fn decide_at_linkedin(env: &Env, id: &str, action: &str) -> String {
+    let decision = env
+        .sandbox
+        .auth_url()
+        .replace("/authorization", "/authorization-decision");
+    let response = no_redirects()
+        .post(decision)
+        .form(&[("request_id", id), ("action", action)])
+        .send()
+        .await
+        .unwrap();
+    location_path(&response)
 }
 
 async fn profile_row(app: &TestApp, id: &str) -> linkedin_profile::Model {
@@ -389,6 +468,125 @@ async fn tampered_replayed_and_refused_authorizations_leave_the_profile_unauthor
             .contains("user_cancelled_authorize")
     );
     assert!(row.access_token_enc.is_none());
+}
+
+#[tokio::test]
+async fn interactive_sign_in_cancel_then_allow_return_to_the_profile() {
+    let env = env_with(
+        SandboxConfig {
+            leads_per_account: 5,
+            interactive_sign_in: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let profile = create_profile(&env).await;
+
+    // Cancel on LinkedIn's permissions page: the profile shows the refusal.
+    let url = authorization_url(&env, &profile).await;
+    let state = url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let id = sign_in_at_linkedin(&env, &url).await;
+    let callback = decide_at_linkedin(&env, &id, "cancel").await;
+    assert!(
+        callback.starts_with("/oauth/linkedin/callback?"),
+        "{callback}"
+    );
+    assert!(
+        callback.contains("error=user_cancelled_authorize"),
+        "{callback}"
+    );
+    assert!(
+        callback.contains(&format!(
+            "state={}",
+            url::form_urlencoded::byte_serialize(state.as_bytes()).collect::<String>()
+        )),
+        "{callback}"
+    );
+    let (status, page) = get(&env.app, &callback).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("refused"), "{page}");
+    assert!(!page.contains("http-equiv=\"refresh\""), "{page}");
+    assert!(
+        page.contains(&format!(
+            "<a href=\"/console/#/profiles/{profile}\">Back to the profile</a>"
+        )),
+        "{page}"
+    );
+    let row = profile_row(&env.app, &profile).await;
+    assert_eq!(row.authorization_status, "NOT_AUTHORIZED");
+    assert!(
+        row.status_details
+            .unwrap()
+            .contains("user_cancelled_authorize")
+    );
+    // What the console shows: the profile through the API, with the refusal in its details.
+    let shown = env
+        .app
+        .op_ok(&env.sales, "LinkedInUserProfiles", json!({}))
+        .await;
+    let shown = shown["linkedInUserProfiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == profile.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(shown["authorizationStatus"], "NOT_AUTHORIZED", "{shown}");
+    assert!(
+        shown["statusDetails"]
+            .as_str()
+            .unwrap()
+            .contains("user_cancelled_authorize"),
+        "{shown}"
+    );
+
+    // Allow: the code comes back, leadsync exchanges it, and the page returns to the profile.
+    let url = authorization_url(&env, &profile).await;
+    let id = sign_in_at_linkedin(&env, &url).await;
+    let callback = decide_at_linkedin(&env, &id, "allow").await;
+    assert!(callback.contains("code="), "{callback}");
+    let (status, page) = get(&env.app, &callback).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("LinkedIn connected"), "{page}");
+    assert_returns_to_profile(&page, &profile);
+    settle(&env.app).await;
+    let row = profile_row(&env.app, &profile).await;
+    assert_eq!(row.authorization_status, "AUTHORIZED");
+    assert!(row.access_token_enc.is_some());
+    let stats = env.sandbox.stats();
+    assert_eq!((stats.sign_in_pages, stats.permission_pages), (4, 2));
+}
+
+#[tokio::test]
+async fn the_callback_returns_to_the_authorized_profile_and_to_the_console_when_unknown() {
+    let env = env().await;
+    let first = create_profile(&env).await;
+    let second = create_profile(&env).await;
+    // The second profile's authorization lands on the second profile's page, not the first's.
+    let callback = follow_authorization(&authorization_url(&env, &second).await).await;
+    let (status, page) = get(&env.app, &callback).await;
+    assert_eq!(status, 200, "{page}");
+    assert_returns_to_profile(&page, &second);
+    assert!(!page.contains(&format!("/profiles/{first}\"")), "{page}");
+    settle(&env.app).await;
+
+    // An unknown or missing state: no profile to go back to, so the console.
+    for uri in [
+        "/oauth/linkedin/callback?state=nobody&code=x".to_owned(),
+        "/oauth/linkedin/callback?code=x".to_owned(),
+    ] {
+        let (status, page) = get(&env.app, &uri).await;
+        assert_eq!(status, 400, "{page}");
+        assert!(page.contains("<a href=\"/console/\">"), "{page}");
+        assert!(!page.contains("http-equiv"), "{page}");
+    }
 }
 
 #[tokio::test]
