@@ -19,6 +19,9 @@ pub struct DemoOptions {
     pub seed: u64,
     /// How often the sandbox submits a new lead.
     pub lead_every: Duration,
+    /// Once the demo's own round trip has authorized its profile, the sandbox asks for LinkedIn's
+    /// sign-in and permissions pages on every later authorization (from the console).
+    pub interactive_sign_in: bool,
 }
 
 const PROFILE_NAME: &str = "Demo LinkedIn profile";
@@ -133,6 +136,8 @@ pub async fn run(
         page.text().await?
     );
     println!("Authorized \"{PROFILE_NAME}\" with the LinkedIn sandbox (OAuth 2.0 + PKCE).");
+    // The demo's own round trip is done; people authorizing from now on see LinkedIn's pages.
+    sandbox.interactive_sign_in(options.interactive_sign_in);
 
     // The first sync, with a progress bar over what LinkedIn holds.
     let total = sandbox.readable_response_count()
@@ -212,6 +217,14 @@ pub async fn run(
     println!("GraphiQL:  {base}/graphql");
     println!("Sign in with this administrator token (send it as Authorization: Bearer <token>):");
     println!("{token}");
+    if options.interactive_sign_in {
+        println!(
+            "Authorizing a LinkedIn profile signs in to the sandbox as {} (any non-empty \
+             password) and asks to allow {}.",
+            sandbox.config().member_name,
+            sandbox.config().app_name
+        );
+    }
     println!(
         "A new LinkedIn lead arrives every {} s. Press Ctrl-C to stop.",
         options.lead_every.as_secs()

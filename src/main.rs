@@ -29,6 +29,11 @@ enum Command {
         /// Seconds between new leads.
         #[arg(long, default_value_t = 5)]
         lead_every_secs: u64,
+        /// After the demo's own authorization, the LinkedIn sandbox asks the person to sign in
+        /// (any non-empty password) and to allow the app, as LinkedIn does, instead of approving
+        /// at once.
+        #[arg(long)]
+        interactive_sign_in: bool,
     },
     /// Run the HTTP server (migrates the database first).
     Serve,
@@ -66,6 +71,10 @@ enum Command {
         /// Seed of the generated accounts, campaigns, forms and leads.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// The authorization page asks the member to sign in (any non-empty password) and to
+        /// allow the app, as LinkedIn does, instead of approving at once.
+        #[arg(long)]
+        interactive_sign_in: bool,
     },
 }
 
@@ -145,6 +154,7 @@ async fn main() -> anyhow::Result<()> {
             demo_dir,
             seed,
             lead_every_secs,
+            interactive_sign_in,
         } => {
             leadsync::demo::run(
                 config,
@@ -152,6 +162,7 @@ async fn main() -> anyhow::Result<()> {
                     data_dir: demo_dir,
                     seed,
                     lead_every: std::time::Duration::from_secs(lead_every_secs.max(1)),
+                    interactive_sign_in,
                 },
                 shutdown_signal(),
             )
@@ -190,10 +201,14 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Sandbox { seed } => {
+        Command::Sandbox {
+            seed,
+            interactive_sign_in,
+        } => {
             let sandbox = leadsync::linkedin::sandbox::Sandbox::new(
                 leadsync::linkedin::sandbox::SandboxConfig {
                     seed,
+                    interactive_sign_in,
                     ..Default::default()
                 },
             );
@@ -205,6 +220,12 @@ async fn main() -> anyhow::Result<()> {
             println!("LINKEDIN_API_URL={}", sandbox.api_url());
             println!("LINKEDIN_CLIENT_ID={}", c.client_id);
             println!("LINKEDIN_CLIENT_SECRET={}", c.client_secret);
+            if interactive_sign_in {
+                println!(
+                    "Authorizations ask to sign in as {} (any non-empty password), then to allow.",
+                    c.member_name
+                );
+            }
             shutdown_signal().await;
         }
     }
