@@ -213,6 +213,7 @@ pub async fn run(
         "leadsync demo is running (data in {}).",
         options.data_dir.display()
     );
+    println!("Console:   {base}/console/");
     println!("Dashboard: {base}/");
     println!("GraphiQL:  {base}/graphql");
     println!("Sign in with this administrator token (send it as Authorization: Bearer <token>):");
