@@ -164,8 +164,10 @@ function App() {
     window.addEventListener('leadsync:signed-out', signedOut);
     window.addEventListener('leadsync:unauthenticated', unauthenticated);
     if (session.token()) {
+      // Fix (console tests): the query resolves to `{ viewer }`, not the viewer itself; a reload
+      // (or LinkedIn's redirect back) rendered nothing but a page error.
       gql('query Viewer { viewer { id name roles } }')
-        .then(setViewer, () => session.signOut())
+        .then(({ viewer }) => setViewer(viewer), () => session.signOut())
         .finally(() => setChecking(false));
     }
     return () => {
