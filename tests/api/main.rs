@@ -4,6 +4,7 @@ mod audit;
 mod common;
 mod connector;
 mod consents;
+mod console;
 #[path = "../contract/operations.rs"]
 mod contract;
 mod dashboard;

@@ -1,0 +1,695 @@
+#!/usr/bin/env node
+// The console's procedures in a real browser: headless Chromium driven by playwright-core.
+//
+//   NODE_PATH=/tmp/leadsync-browser/node_modules node tests/browser/console.mjs \
+//     <base url> <LEADGEN_ADMINISTRATOR token> <LEADGEN_SALESPERSON token> \
+//     <SYSTEM_ADMINISTRATOR token> <screenshot directory>
+//
+// Walks the procedures of the retired connector's documentation in order, as its people would:
+// controls are found by role and accessible name (docs/console.md), never by CSS. Each procedure
+// prints `PASS <procedure>` or `FAIL <procedure>: <reason>`; a procedure whose prerequisite failed
+// prints `FAIL <procedure>: not run: ...`. On every page (and dialog) it opens, it runs axe-core and
+// fails the procedure on a serious or critical violation (every violation is printed as an
+// `AXE ...` line), and saves a full-page screenshot `<nn>-<procedure>-<page>.png`. A browser console
+// error or page error during a procedure fails it too. After a failure the browser's console errors
+// and page errors follow as `CONSOLE ...` lines. Exits 1 on any failure. Every wait is bounded and
+// the browser is always closed.
+//
+// The names of what it creates are printed first as `NAME <kind> <name>` lines, so that the test
+// that runs it (tests/api/console.rs) can check in the database what the clicks did. Environment:
+// CHROMIUM (default /usr/bin/chromium); CONSOLE_TEST_RUN=<tag> appends a tag to those names (to
+// run it again against the same demo server).
+//
+// axe-core is evaluated into the page rather than added as a <script> tag: the console's CSP
+// (`script-src 'self'`) refuses inline scripts, and the refusal would itself be a console error.
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+const HARD_TIMEOUT_MS = 210_000;
+const ACTION_TIMEOUT_MS = 10_000;
+/** Discovery after the authorization, and a sync, may take a while on a busy machine. */
+const ACCOUNTS_TIMEOUT_MS = 45_000;
+const SYNC_TIMEOUT_MS = 60_000;
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const [baseArg, adminToken, salesToken, systemToken, shotDir] = process.argv.slice(2);
+const base = (baseArg ?? '').replace(/\/+$/, '');
+const consoleUrl = `${base}/console/`;
+const run = process.env.CONSOLE_TEST_RUN ? ` ${process.env.CONSOLE_TEST_RUN}` : '';
+const NAMES = {
+  mapping: `Browser test question${run}`,
+  strategy: `Browser strategy${run}`,
+  throwaway: `Throwaway strategy${run}`,
+  profile: `Browser LinkedIn profile${run}`,
+  user: `Browser-made user${run}`,
+};
+/** Where the browser-made field mapping writes. */
+const MAPPING_LEAD_FIELD = 'custom.browserTest';
+/** What the strategy matches on. */
+const STRATEGY_FIELDS = ['EMAIL', 'COMPANY_NAME'];
+/** The sandbox accepts any non-empty password. */
+const SANDBOX_PASSWORD = 'sandbox-password';
+
+const consoleErrors = [];
+let browser = null;
+let shotCount = 0;
+let current = 'start';
+let failures = 0;
+const axeSource = (() => {
+  try {
+    return readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  } catch {
+    return null;
+  }
+})();
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function closeBrowser() {
+  const closing = browser;
+  browser = null;
+  if (closing) await Promise.race([closing.close().catch(() => {}), sleep(10_000)]);
+}
+
+async function abort(reason) {
+  console.log(`FAIL ${current}: ${reason}`);
+  for (const line of consoleErrors) console.log(`CONSOLE ${line}`);
+  await closeBrowser();
+  process.exit(1);
+}
+
+const slug = (text) =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+
+/** Records console errors, page errors and failed requests of `page`, tagged with who and when. */
+function watch(page, who) {
+  page.setDefaultTimeout(ACTION_TIMEOUT_MS);
+  page.setDefaultNavigationTimeout(20_000);
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const where = message.location()?.url ?? '';
+    // Chromium asks every page's server for /favicon.ico; the sandbox's pages have none.
+    if (where.endsWith('/favicon.ico') && !where.startsWith(base)) return;
+    consoleErrors.push(`${who} [${current}] ${message.text()}${where ? ` (${where})` : ''}`);
+  });
+  page.on('pageerror', (error) => consoleErrors.push(`${who} [${current}] page error: ${error.message}`));
+  page.on('requestfailed', (request) => {
+    // Leaving a page aborts its open fetches and its WebSocket: that is not an error.
+    const why = request.failure()?.errorText ?? '';
+    if (why.includes('ERR_ABORTED') || request.url().includes('/graphql/ws')) return;
+    consoleErrors.push(`${who} [${current}] request failed: ${request.url()} ${why}`);
+  });
+  return page;
+}
+
+/** The visible alerts of the page, for a failure's reason. */
+async function alerts(page) {
+  const texts = await page
+    .getByRole('alert')
+    .allInnerTexts()
+    .catch(() => []);
+  return texts.map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+}
+
+/** Waits until the page has a heading and no "Loading…" placeholder (bounded). */
+async function settle(page) {
+  const deadline = Date.now() + ACTION_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const ready = await page
+      .evaluate(
+        () =>
+          document.readyState === 'complete' &&
+          document.querySelector('h1') !== null &&
+          document.querySelector('.loading') === null &&
+          ![...document.querySelectorAll('[role=status]')].some((e) => /^(Loading|Signing in)/.test(e.textContent.trim())),
+      )
+      .catch(() => false);
+    if (ready) break;
+    await sleep(100);
+  }
+  await sleep(150); // let the last render paint
+}
+
+/**
+ * The check every page gets: axe-core (fails on serious or critical violations) and a full-page
+ * screenshot `<nn>-<procedure>-<label>.png`.
+ */
+async function checkPage(page, label) {
+  await settle(page);
+  shotCount += 1;
+  const file = `${String(shotCount).padStart(2, '0')}-${slug(current)}-${slug(label)}.png`;
+  await page.screenshot({ path: join(shotDir, file), fullPage: true }).catch((e) => {
+    console.log(`NOTE screenshot ${file} failed: ${e.message}`);
+  });
+  if ((await page.evaluate(() => typeof window.axe).catch(() => 'undefined')) === 'undefined') {
+    await page.evaluate(axeSource);
+  }
+  const { checked, violations } = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return { checked: result.passes.length + result.violations.length, violations: result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      nodes: v.nodes.length,
+      target: (v.nodes[0]?.target ?? []).join(' '),
+      help: v.help,
+    })) };
+  });
+  if (checked === 0) throw new Error(`axe checked nothing on ${label} (${file})`);
+  for (const v of violations) {
+    console.log(`AXE ${file}: ${v.id} (${v.impact}) ×${v.nodes} at ${v.target}: ${v.help}`);
+  }
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length) {
+    throw new Error(
+      `axe on ${label} (${file}): ${bad.map((v) => `${v.id} (${v.impact}) at ${v.target}`).join('; ')}`,
+    );
+  }
+}
+
+/** Fails with `what` (and the page's alerts) unless `locator` becomes visible within `timeout`. */
+async function visible(page, locator, what, timeout = ACTION_TIMEOUT_MS) {
+  try {
+    await locator.first().waitFor({ state: 'visible', timeout });
+  } catch {
+    const shown = await alerts(page);
+    throw new Error(`${what}: not shown within ${timeout / 1000} s${shown.length ? ` (the page says: ${shown.join(' | ')})` : ''}`);
+  }
+  return locator.first();
+}
+
+async function gone(page, locator, what, timeout = ACTION_TIMEOUT_MS) {
+  try {
+    await locator.first().waitFor({ state: 'detached', timeout });
+  } catch {
+    const shown = await alerts(page);
+    throw new Error(`${what}: still shown after ${timeout / 1000} s${shown.length ? ` (the page says: ${shown.join(' | ')})` : ''}`);
+  }
+}
+
+const heading = (page, name) => page.getByRole('heading', { level: 1, name, exact: true });
+const menu = (page) => page.getByRole('navigation', { name: 'Console' });
+const button = (scope, name) => scope.getByRole('button', { name, exact: true });
+
+/** Opens a menu item and waits for its page's heading. */
+async function openMenu(page, label) {
+  await (await visible(page, menu(page).getByRole('link', { name: label, exact: true }), `menu item "${label}"`)).click();
+  await visible(page, heading(page, label), `the "${label}" page`);
+}
+
+/** The open modal dialog. */
+async function dialog(page) {
+  return visible(page, page.getByRole('dialog'), 'the confirmation dialog');
+}
+
+/** Fills a labelled control, whether the page made it a text box or a select. */
+async function fillOrSelect(page, label, value) {
+  const control = await visible(page, page.getByLabel(label, { exact: true }), `the "${label}" control`);
+  const tag = await control.evaluate((e) => e.tagName.toLowerCase());
+  if (tag !== 'select') {
+    await control.fill(value);
+    return value;
+  }
+  const options = await control.evaluate((e) => [...e.options].filter((o) => !o.disabled && o.value).map((o) => o.value));
+  const choice = options.includes(value) ? value : options[0];
+  if (!choice) throw new Error(`the "${label}" select offers nothing to choose`);
+  await control.selectOption(choice);
+  return choice;
+}
+
+/** One GraphQL request from inside the page (as any script of the page could send it). */
+async function graphql(page, token, query, variables = {}) {
+  return page.evaluate(
+    async ({ token, query, variables }) => {
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return response.json();
+    },
+    { token, query, variables },
+  );
+}
+
+async function signIn(page, token) {
+  const response = await page.goto(consoleUrl, { waitUntil: 'load' });
+  if (!response || !response.ok()) throw new Error(`GET ${consoleUrl} answered ${response?.status()}`);
+  await visible(page, page.getByRole('heading', { name: 'Sign in to the leadsync console' }), 'the sign-in page');
+  await checkPage(page, 'sign-in');
+  await page.getByLabel('API token', { exact: true }).fill(token);
+  await button(page, 'Sign in').click();
+  await visible(page, menu(page), 'the console menu after signing in');
+  await visible(page, button(page, 'Sign out'), 'the "Sign out" button');
+  if (await page.evaluate(() => sessionStorage.getItem('leadsync.token') === null)) {
+    throw new Error('the token is not in sessionStorage after signing in');
+  }
+  if (page.url().includes(token)) throw new Error('the token is in the address bar');
+}
+
+// ------------------------------------------------------------------ the procedures
+const ctx = {};
+
+const procedures = [
+  {
+    name: 'Sign in',
+    async run() {
+      ctx.admin = watch(await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage(), 'administrator');
+      await signIn(ctx.admin, adminToken);
+      await visible(ctx.admin, heading(ctx.admin, 'Lead Matching Strategies'), 'the administrator\'s first page');
+      await checkPage(ctx.admin, 'console');
+    },
+  },
+  {
+    name: 'Create a field mapping',
+    needs: ['Sign in'],
+    async run() {
+      const page = ctx.admin;
+      await openMenu(page, 'Field Mappings');
+      await checkPage(page, 'field-mappings');
+      const field = await fillOrSelect(page, 'LinkedIn field', NAMES.mapping);
+      await fillOrSelect(page, 'Lead field', MAPPING_LEAD_FIELD);
+      await button(page, 'Add').click();
+      const remove = await visible(page, button(page, `Delete ${field}`), `the new mapping's "Delete ${field}" button`);
+      await checkPage(page, 'field-mapping-added');
+      await remove.click();
+      const confirm = await dialog(page);
+      await checkPage(page, 'delete-mapping-confirmation');
+      await button(confirm, 'Delete').click();
+      await gone(page, button(page, `Delete ${field}`), `the deleted mapping ${field}`);
+      await checkPage(page, 'field-mapping-deleted');
+    },
+  },
+  {
+    name: 'Create a lead matching strategy',
+    needs: ['Sign in'],
+    async run() {
+      const page = ctx.admin;
+      await openMenu(page, 'Lead Matching Strategies');
+      await checkPage(page, 'strategies');
+      await button(page, 'New').click();
+      const form = await visible(page, page.getByRole('form', { name: 'New lead matching strategy' }), 'the new strategy form');
+      await form.getByRole('textbox', { name: 'Name', exact: true }).fill(NAMES.strategy);
+      await checkPage(page, 'new-strategy');
+      await button(form, 'Save').click();
+      await visible(page, heading(page, NAMES.strategy), 'the new strategy\'s page');
+      ctx.strategyUrl = page.url();
+      await checkPage(page, 'strategy');
+      for (const field of STRATEGY_FIELDS) {
+        await page.getByLabel('LinkedIn field to match', { exact: true }).selectOption(field);
+        await button(page, 'Add').click();
+        await visible(page, button(page, `Remove ${field}`), `the added field ${field}`);
+      }
+      await checkPage(page, 'strategy-fields');
+    },
+  },
+  {
+    name: 'Preview a lead matching strategy',
+    needs: ['Create a lead matching strategy'],
+    async run() {
+      const page = ctx.admin;
+      await button(page, 'Preview').click();
+      // Before any sync there is nothing to preview: the empty state says so.
+      const table = page.getByRole('table', { name: /What this strategy would do/ });
+      const empty = page.getByText(/No submissions to preview yet/);
+      await visible(page, table.or(empty), 'the preview (a table or its empty state)');
+      const rows = (await table.count()) ? await table.locator('tbody tr').count() : 0;
+      console.log(`NOTE preview: ${rows ? `${rows} submissions` : 'the empty state'}`);
+      await checkPage(page, 'preview');
+    },
+  },
+  {
+    name: 'Activate a lead matching strategy',
+    needs: ['Create a lead matching strategy'],
+    async run() {
+      const page = ctx.admin;
+      await button(page, 'Activate').click();
+      const notice = await visible(page, page.getByRole('status').filter({ hasText: 'is now the active strategy' }), 'the activation message');
+      const text = (await notice.innerText()).trim();
+      if (!/\binactive\b/.test(text)) throw new Error(`the activation message names no strategy that became inactive: "${text}"`);
+      await gone(page, button(page, 'Activate'), 'the "Activate" button of the active strategy');
+      await visible(page, page.getByText('Active', { exact: true }), 'the "Active" badge');
+      await checkPage(page, 'strategy-activated');
+      await openMenu(page, 'Lead Matching Strategies');
+      const table = await visible(page, page.getByRole('table', { name: 'Lead matching strategies' }), 'the strategies table');
+      const active = table.locator('tbody tr').filter({ has: page.getByText('Active', { exact: true }) });
+      const count = await active.count();
+      if (count !== 1) throw new Error(`the list shows ${count} active strategies, not 1`);
+      const name = (await active.getByRole('link').innerText()).trim();
+      if (name !== NAMES.strategy) throw new Error(`the active strategy in the list is "${name}", not "${NAMES.strategy}"`);
+      await checkPage(page, 'strategies-one-active');
+    },
+  },
+  {
+    name: 'Delete a lead matching strategy',
+    needs: ['Activate a lead matching strategy'],
+    async run() {
+      const page = ctx.admin;
+      // The active one: refused, with the server's reason beside the button.
+      await page.getByRole('link', { name: NAMES.strategy, exact: true }).click();
+      await visible(page, heading(page, NAMES.strategy), 'the active strategy\'s page');
+      await button(page, 'Delete').click();
+      let confirm = await dialog(page);
+      await checkPage(page, 'delete-active-confirmation');
+      await button(confirm, 'Delete').click();
+      await visible(page, page.getByRole('alert').filter({ hasText: 'cannot be deleted' }), 'the refusal to delete the active strategy');
+      await visible(page, heading(page, NAMES.strategy), 'the active strategy\'s page after the refusal');
+      await checkPage(page, 'delete-refused');
+      // An inactive one (made for the purpose): gone from the list.
+      await openMenu(page, 'Lead Matching Strategies');
+      await button(page, 'New').click();
+      const form = await visible(page, page.getByRole('form', { name: 'New lead matching strategy' }), 'the new strategy form');
+      await form.getByRole('textbox', { name: 'Name', exact: true }).fill(NAMES.throwaway);
+      await button(form, 'Save').click();
+      await visible(page, heading(page, NAMES.throwaway), 'the throwaway strategy\'s page');
+      await button(page, 'Delete').click();
+      confirm = await dialog(page);
+      await button(confirm, 'Delete').click();
+      await visible(page, heading(page, 'Lead Matching Strategies'), 'the list after deleting');
+      await visible(page, page.getByRole('link', { name: NAMES.strategy, exact: true }), 'the list of strategies');
+      await gone(page, page.getByRole('link', { name: NAMES.throwaway, exact: true }), 'the deleted strategy in the list');
+      await checkPage(page, 'strategy-deleted');
+    },
+  },
+  {
+    name: 'Create a LinkedIn user profile',
+    async run() {
+      ctx.sales = watch(await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage(), 'salesperson');
+      const page = ctx.sales;
+      await signIn(page, salesToken);
+      await openMenu(page, 'User Profiles');
+      await checkPage(page, 'profiles');
+      await button(page, 'New').click();
+      await page.getByRole('textbox', { name: 'Name', exact: true }).fill(NAMES.profile);
+      await checkPage(page, 'new-profile');
+      await button(page, 'Save').click();
+      await visible(page, heading(page, NAMES.profile), 'the new profile\'s page');
+      ctx.profileUrl = page.url();
+      await checkPage(page, 'profile');
+    },
+  },
+  {
+    name: 'Authorize a LinkedIn user profile',
+    needs: ['Create a LinkedIn user profile'],
+    async run() {
+      const page = ctx.sales;
+      await button(page, 'Authorize').click();
+      await page.waitForURL((url) => !url.href.startsWith(base), { timeout: 15_000 }).catch(() => {
+        throw new Error(`"Authorize" did not take the browser to LinkedIn (still at ${page.url()})`);
+      });
+      await visible(page, page.getByRole('heading', { level: 1, name: 'Sign in', exact: true }), 'LinkedIn\'s sign-in page');
+      await checkPage(page, 'linkedin-sign-in');
+      await page.getByLabel('Password', { exact: true }).fill(SANDBOX_PASSWORD);
+      await button(page, 'Sign in').click();
+      await visible(page, page.getByRole('heading', { level: 1, name: /would like to/ }), 'LinkedIn\'s permissions page');
+      await checkPage(page, 'linkedin-permissions');
+      await button(page, 'Allow').click();
+      // LinkedIn → /oauth/linkedin/callback → (at once) the profile's page in the console.
+      const profilePath = new URL(ctx.profileUrl).hash;
+      await page.waitForURL((url) => url.href.startsWith(consoleUrl) && url.hash === profilePath, { timeout: 20_000 }).catch(async () => {
+        const text = (await page.locator('body').innerText().catch(() => '')).replace(/\s+/g, ' ').slice(0, 300);
+        throw new Error(`not back on the profile's page (${profilePath}) but at ${page.url()}: ${text}`);
+      });
+      await visible(page, heading(page, NAMES.profile), 'the profile\'s page after the authorization');
+      const accounts = page.getByRole('table', { name: 'Associated LinkedIn accounts' });
+      await visible(page, accounts.locator('tbody tr'), 'the associated LinkedIn accounts', ACCOUNTS_TIMEOUT_MS);
+      const rows = await accounts.locator('tbody tr').count();
+      console.log(`NOTE associated accounts: ${rows}`);
+      await visible(page, page.getByRole('checkbox', { name: /^Sync / }), 'a "Sync {account name}" checkbox');
+      await checkPage(page, 'profile-authorized');
+    },
+  },
+  {
+    name: 'Sync submissions',
+    needs: ['Authorize a LinkedIn user profile'],
+    async run() {
+      const page = ctx.sales;
+      // The bar may come and go quickly: watch the page for it from before the click.
+      await page.evaluate(() => {
+        window.__progressNames = [];
+        const look = () => {
+          for (const bar of document.querySelectorAll('progress, [role=progressbar]')) {
+            const byId = (bar.getAttribute('aria-labelledby') ?? '')
+              .split(/\s+/)
+              .map((id) => document.getElementById(id)?.textContent ?? '')
+              .join(' ');
+            const name = (bar.getAttribute('aria-label') || byId || [...(bar.labels ?? [])].map((l) => l.textContent).join(' ')).trim();
+            if (!window.__progressNames.includes(name)) window.__progressNames.push(name);
+          }
+        };
+        window.__progressObserver = new MutationObserver(look);
+        window.__progressObserver.observe(document.body, { childList: true, subtree: true, attributes: true });
+        look();
+      });
+      await button(page, 'Sync submissions').click();
+      await visible(page, page.getByRole('status').filter({ hasText: /Sync finished/ }), 'the sync\'s outcome message', SYNC_TIMEOUT_MS);
+      const names = await page.evaluate(() => {
+        window.__progressObserver?.disconnect();
+        return window.__progressNames;
+      });
+      if (!names.some((n) => n.includes('Sync progress'))) {
+        throw new Error(`no progress bar named "Sync progress" appeared during the sync (seen: ${JSON.stringify(names)})`);
+      }
+      const outcome = await page.getByRole('status').filter({ hasText: /Sync finished/ }).first().innerText();
+      console.log(`NOTE sync outcome: ${outcome.replace(/\s+/g, ' ').trim()}`);
+      await checkPage(page, 'profile-synced');
+      await openMenu(page, 'Leads');
+      const links = page.getByRole('main').getByRole('table').first().locator('tbody').getByRole('link');
+      await visible(page, links, 'leads in the list');
+      console.log(`NOTE leads on the first page: ${await links.count()}`);
+      await checkPage(page, 'leads');
+    },
+  },
+  {
+    name: 'View a lead\'s LinkedIn Lead Info',
+    needs: ['Sync submissions'],
+    async run() {
+      const page = ctx.sales;
+      const link = page.getByRole('main').getByRole('table').first().locator('tbody').getByRole('link').first();
+      const name = (await link.innerText()).trim();
+      await link.click();
+      await page.waitForURL((url) => /^#\/leads\/[^/?]+/.test(url.hash));
+      const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2].split('?')[0]);
+      await visible(page, page.getByRole('tab', { name: 'Summary', exact: true }), `the lead page of ${name}`);
+      await checkPage(page, 'lead');
+      await page.getByRole('tab', { name: 'LinkedIn Lead Info', exact: true }).click();
+      const panel = await visible(page, page.getByRole('tabpanel'), 'the "LinkedIn Lead Info" tab panel');
+      const tab = page.getByRole('tab', { name: 'LinkedIn Lead Info', exact: true });
+      if ((await tab.getAttribute('aria-selected')) !== 'true') throw new Error('the "LinkedIn Lead Info" tab is not selected after clicking it');
+      // What the page must show: the answers of the lead's latest submission, as the API has them.
+      const answer = await graphql(page, salesToken, `query ($id: ID!) { lead(id: $id) {
+        submissions(first: 1) { edges { node { answers { questionText value } } } } } }`, { id });
+      const answers = answer.data?.lead?.submissions?.edges?.[0]?.node?.answers ?? [];
+      if (!answers.length) throw new Error(`lead ${id} has no submission with answers in the API: ${JSON.stringify(answer).slice(0, 300)}`);
+      const norm = (t) => t.replace(/\s+/g, ' ').trim().toLowerCase();
+      const deadline = Date.now() + ACTION_TIMEOUT_MS;
+      let missing = answers;
+      while (Date.now() < deadline) {
+        const text = norm(await panel.innerText());
+        missing = answers.filter((a) => !text.includes(norm(a.questionText)) || !text.includes(norm(a.value)));
+        if (missing.length === 0) break;
+        await sleep(200);
+      }
+      if (missing.length) {
+        throw new Error(`the tab lacks ${missing.length} of the ${answers.length} answers of the latest submission, e.g. "${missing[0].questionText}" → "${missing[0].value}"`);
+      }
+      console.log(`NOTE lead ${id}: ${answers.length} answers shown`);
+      await checkPage(page, 'lead-linkedin-lead-info');
+    },
+  },
+  {
+    name: 'Drill into form submissions',
+    needs: ['Sync submissions'],
+    async run() {
+      const page = ctx.sales;
+      await openMenu(page, 'Form Submissions');
+      const links = page.getByRole('main').getByRole('table').first().locator('tbody').getByRole('link');
+      await visible(page, links, 'submissions in the list');
+      await checkPage(page, 'submissions');
+      await links.first().click();
+      await page.waitForURL((url) => /^#\/submissions\/[^/?]+/.test(url.hash));
+      await settle(page);
+      await visible(page, page.getByRole('main').locator('a[href^="#/leads/"]'), 'the link to the submission\'s lead');
+      await checkPage(page, 'submission');
+    },
+  },
+  {
+    name: 'Turn off customer journeys',
+    needs: ['Sign in'],
+    async run() {
+      const page = ctx.admin;
+      await openMenu(page, 'Integration Configuration');
+      await checkPage(page, 'configuration');
+      const box = await visible(page, page.getByRole('checkbox', { name: 'Create Journeys for LinkedIn Campaigns', exact: true }), 'the journeys checkbox');
+      if (!(await box.isChecked())) {
+        // Not the default (a second run against the same server): switch them on first.
+        console.log('NOTE journeys were already off: switching them on first');
+        await box.check();
+        await button(page, 'Save').click();
+        await visible(page, page.getByRole('status').filter({ hasText: /saved/i }), 'the "saved" message');
+      }
+      await box.uncheck();
+      await button(page, 'Save').click();
+      await visible(page, page.getByRole('status').filter({ hasText: /saved/i }), 'the "saved" message');
+      await checkPage(page, 'configuration-saved');
+      await page.reload({ waitUntil: 'load' });
+      await visible(page, heading(page, 'Integration Configuration'), 'the configuration after reloading');
+      const again = await visible(page, page.getByRole('checkbox', { name: 'Create Journeys for LinkedIn Campaigns', exact: true }), 'the journeys checkbox after reloading');
+      await settle(page);
+      if (await again.isChecked()) throw new Error('after a reload the journeys checkbox is checked again');
+      await openMenu(page, 'Customer Journeys');
+      await checkPage(page, 'journeys');
+      const there = page.getByRole('checkbox', { name: 'Create Journeys for LinkedIn Campaigns', exact: true });
+      if ((await there.count()) && (await there.isChecked())) throw new Error('Customer Journeys shows the switch still on');
+    },
+  },
+  {
+    name: 'Salesperson sees no administrator menus',
+    needs: ['Create a LinkedIn user profile'],
+    async run() {
+      const page = ctx.sales;
+      const nav = menu(page);
+      for (const label of ['Lead Matching Strategies', 'Field Mappings', 'Integration Configuration', 'Users']) {
+        if (await nav.getByRole('link', { name: label, exact: true }).count()) throw new Error(`the salesperson's menu has "${label}"`);
+      }
+      for (const label of ['User Profiles', 'Form Submissions', 'Customer Journeys', 'Leads']) {
+        if (!(await nav.getByRole('link', { name: label, exact: true }).count())) throw new Error(`the salesperson's menu lacks "${label}"`);
+      }
+      await page.goto(`${consoleUrl}#/strategies`);
+      await visible(page, page.getByRole('alert').filter({ hasText: /roles do not allow/ }), 'the not-allowed message on #/strategies');
+      await checkPage(page, 'strategies-not-allowed');
+      const answer = await graphql(page, salesToken, '{ leadMatchingStrategies { id name } }');
+      const code = answer.errors?.[0]?.extensions?.code;
+      if (code !== 'FORBIDDEN') throw new Error(`leadMatchingStrategies with the salesperson's token answered ${JSON.stringify(answer).slice(0, 300)}`);
+    },
+  },
+  {
+    name: 'Create a user and revoke its token',
+    async run() {
+      const page = watch(await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage(), 'system administrator');
+      ctx.system = page;
+      await signIn(page, systemToken);
+      await openMenu(page, 'Users');
+      await checkPage(page, 'users');
+      await button(page, 'New').click();
+      await page.getByRole('textbox', { name: 'Name', exact: true }).fill(NAMES.user);
+      await page.getByRole('checkbox', { name: 'Leadgen salesperson', exact: true }).check();
+      await checkPage(page, 'new-user');
+      await button(page, 'Save').click();
+      await visible(page, button(page, 'Copy token'), 'the "Copy token" button of the new token');
+      const shown = await page.getByRole('main').innerText();
+      const tokens = [...new Set(shown.match(/lsk_[A-Za-z0-9_-]{20,}/g) ?? [])];
+      if (tokens.length !== 1) throw new Error(`expected the new token shown once on the page, found ${tokens.length}`);
+      const [token] = tokens;
+      await checkPage(page, 'user-created');
+      const before = await graphql(page, token, '{ viewer { name roles } }');
+      if (before.data?.viewer?.name !== NAMES.user) throw new Error(`the new token does not work: ${JSON.stringify(before).slice(0, 300)}`);
+      // The user's own controls may sit behind a "Manage {name}" button (docs/console.md names
+      // none): open them when there is one.
+      const manage = button(page, `Manage ${NAMES.user}`);
+      if (await manage.count()) await manage.click();
+      // The innermost part of the page that names the user and has a "Revoke" button: its tokens.
+      const block = page
+        .locator('section, article, li, tr, details, fieldset, div')
+        .filter({ hasText: NAMES.user })
+        .filter({ has: button(page, 'Revoke') })
+        .last();
+      const revoke = await visible(page, button(block, 'Revoke'), `a "Revoke" button for ${NAMES.user}'s token`);
+      await revoke.click();
+      const confirm = await dialog(page);
+      await checkPage(page, 'revoke-confirmation');
+      await button(confirm, 'Revoke').click();
+      await gone(page, page.getByRole('dialog'), 'the revoke confirmation');
+      const deadline = Date.now() + ACTION_TIMEOUT_MS;
+      let after = null;
+      while (Date.now() < deadline) {
+        after = await graphql(page, token, '{ viewer { name } }');
+        if (after.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED') break;
+        await sleep(200);
+      }
+      if (after?.errors?.[0]?.extensions?.code !== 'UNAUTHENTICATED') {
+        throw new Error(`the revoked token still answers: ${JSON.stringify(after).slice(0, 300)}`);
+      }
+      await checkPage(page, 'token-revoked');
+    },
+  },
+];
+
+async function main() {
+  if (!base || !adminToken || !salesToken || !systemToken || !shotDir) {
+    await abort('usage: console.mjs <base url> <admin token> <salesperson token> <system token> <screenshot dir>');
+  }
+  const hardStop = setTimeout(() => abort(`gave up after ${HARD_TIMEOUT_MS / 1000} s`), HARD_TIMEOUT_MS);
+  for (const [kind, name] of Object.entries(NAMES)) console.log(`NAME ${kind} ${name}`);
+  let chromium;
+  try {
+    ({ chromium } = require('playwright-core'));
+  } catch (e) {
+    await abort(`playwright-core cannot be loaded (set NODE_PATH): ${e.message}`);
+  }
+  if (!axeSource) await abort('axe-core cannot be loaded (install axe-core@4 next to playwright-core)');
+  mkdirSync(shotDir, { recursive: true });
+  try {
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: FLAGS,
+      timeout: 30_000,
+    });
+  } catch (e) {
+    await abort(`Chromium did not start: ${e.message}`);
+  }
+
+  const passed = new Set();
+  for (const procedure of procedures) {
+    current = procedure.name;
+    const missing = (procedure.needs ?? []).filter((n) => !passed.has(n));
+    if (missing.length) {
+      failures += 1;
+      console.log(`FAIL ${procedure.name}: not run: ${missing.join(', ')} failed`);
+      continue;
+    }
+    const errorsBefore = consoleErrors.length;
+    const started = Date.now();
+    try {
+      await procedure.run();
+      const errors = consoleErrors.slice(errorsBefore);
+      if (errors.length) throw new Error(`the browser reported ${errors.length} error(s), the first: ${errors[0]}`);
+      passed.add(procedure.name);
+      console.log(`PASS ${procedure.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      failures += 1;
+      console.log(`FAIL ${procedure.name}: ${String(e?.message ?? e).split('\n')[0]}`);
+      for (const page of [ctx.admin, ctx.sales, ctx.system]) {
+        if (!page || page.isClosed()) continue;
+        shotCount += 1;
+        const file = `${String(shotCount).padStart(2, '0')}-${slug(procedure.name)}-failed.png`;
+        await page.screenshot({ path: join(shotDir, file), fullPage: true }).catch(() => {});
+      }
+    }
+  }
+  if (failures) for (const line of consoleErrors) console.log(`CONSOLE ${line}`);
+  clearTimeout(hardStop);
+  await closeBrowser();
+  process.exit(failures ? 1 : 0);
+}
+
+process.on('SIGTERM', () => abort('stopped (SIGTERM)'));
+main().catch((e) => abort(e?.stack ?? String(e)));
