@@ -26,9 +26,9 @@ const LIST = `query ConsoleLeads($first: Int, $after: String, $filter: LeadFilte
     edges { cursor node { ${LEAD_SUMMARY} } }
   }
 }`;
-const CHOICES = `query ConsoleLeadFilterChoices {
-  linkedInCampaigns { id name }
-  linkedInForms { id name locale }
+export const CHOICES = `query ConsoleFilterChoices {
+  linkedInCampaigns { id name account { id name } }
+  linkedInForms { id name account { id name } }
 }`;
 const CREATE = `mutation ConsoleCreateLead($input: CreateLeadInput!) { createLead(input: $input) { id } }`;
 
@@ -77,6 +77,16 @@ const ERASE = `mutation ConsoleEraseLead($id: ID!) { eraseLead(id: $id) { id } }
 export function leadName(lead) {
   const name = [lead.firstName, lead.lastName].filter(Boolean).join(' ').trim();
   return name || lead.email || lead.workEmail || `Lead ${lead.id}`;
+}
+
+/** `[id, label]` per campaign or form; a name used twice says whose ad account it is on. */
+export function choiceOptions(items) {
+  const seen = new Map();
+  for (const item of items) seen.set(item.name, (seen.get(item.name) ?? 0) + 1);
+  return items.map((item) => [
+    item.id,
+    seen.get(item.name) > 1 && item.account ? `${item.name} · ${item.account.name}` : item.name,
+  ]);
 }
 
 const SOURCES = [
@@ -139,9 +149,9 @@ function LeadResults({ filter, orderBy, filtered }) {
       return filtered
         ? html`<${Empty}><p><strong>No lead matches these filters.</strong> Change the search or the
             filters, or <a href="#/leads">show every lead</a>.</p></${Empty}>`
-        : html`<${Empty}><p><strong>No leads yet.</strong> Leads arrive from LinkedIn: under
-            <a href="#/profiles">User Profiles</a>, authorize a profile and choose
-            <strong>Sync submissions</strong>. Or choose <strong>New</strong> to add a lead by hand.</p></${Empty}>`;
+        : html`<${Empty}><p><strong>No leads yet.</strong> Leads arrive from LinkedIn: under <a href="#/profiles">User Profiles</a>,
+            authorize a profile and choose <strong>Sync submissions</strong>. Or choose <strong>New</strong> to
+            add a lead by hand.</p></${Empty}>`;
     }
     return html`
       <p class="muted list-count" role="status">${countText(totalCount, 'lead')}${query.loading ? ' (updating…)' : ''}</p>
@@ -150,8 +160,8 @@ function LeadResults({ filter, orderBy, filtered }) {
         <table class="list" aria-busy=${query.loading ? 'true' : 'false'}>
           <caption class="visually-hidden">Leads, page ${paging.page}</caption>
           <thead><tr>
-            <th scope="col">Lead</th><th scope="col">Company</th><th scope="col">Source</th>
-            <th scope="col">Campaign</th><th scope="col" class="num">Submissions</th>
+            <th scope="col">Lead</th><th scope="col">Company</th><th scope="col">Source and campaign</th>
+            <th scope="col" class="num">Submissions</th>
             <th scope="col">Created</th><th scope="col">Updated</th>
           </tr></thead>
           <tbody>${edges.map(({ node: lead }) => html`
@@ -159,8 +169,7 @@ function LeadResults({ filter, orderBy, filtered }) {
               <td><a href=${`#/leads/${lead.id}`}>${leadName(lead)}</a>
                 ${lead.email && leadName(lead) !== lead.email && html`<span class="sub">${lead.email}</span>`}</td>
               <td>${lead.company ?? '—'}</td>
-              <td>${humanize(lead.source)}</td>
-              <td>${lead.sourceCampaign?.name ?? '—'}</td>
+              <td>${humanize(lead.source)}${lead.sourceCampaign && html`<span class="sub">${lead.sourceCampaign.name}</span>`}</td>
               <td class="num">${fmtNumber(lead.submissionCount)}</td>
               <td class="when">${fmtDateTime(lead.createdAt)}</td>
               <td class="when">${fmtDateTime(lead.updatedAt)}</td>
@@ -168,7 +177,7 @@ function LeadResults({ filter, orderBy, filtered }) {
           </tbody>
         </table>
       </div>
-      <${Pager} paging=${paging} pageInfo=${pageInfo} label="Lead pages" />`;
+      ${(paging.page > 1 || pageInfo.hasNextPage) && html`<${Pager} paging=${paging} pageInfo=${pageInfo} label="Lead pages" />`}`;
   }}</${Loaded}>`;
 }
 
@@ -253,8 +262,8 @@ export function LeadsPage({ route }) {
                                   onInput=${(e) => setText(e.currentTarget.value)} />`}
         </${Field}>
         ${select('lead-source', 'Source', 'source', SOURCES.map((s) => [s, humanize(s)]), 'All sources')}
-        ${select('lead-campaign', 'Campaign', 'campaignId', campaigns.map((c) => [c.id, c.name]), 'All campaigns')}
-        ${select('lead-form', 'Form', 'formId', forms.map((f) => [f.id, f.name]), 'All forms')}
+        ${select('lead-campaign', 'Campaign', 'campaignId', choiceOptions(campaigns), 'All campaigns')}
+        ${select('lead-form', 'Form', 'formId', choiceOptions(forms), 'All forms')}
         <${Field} id="lead-from" label="Created from">
           ${(aria) => html`<input type="date" ...${aria} value=${filters.from}
                                   onChange=${(e) => go({ from: e.currentTarget.value })} />`}
@@ -431,7 +440,7 @@ export function ConsentBadge({ accepted }) {
 
 /** A submission's answers, consents, hidden fields and match explanation (shared with Form Submissions). */
 export function SubmissionDetails({ submission, headingLevel = 3 }) {
-  const h = (text) => (headingLevel === 3 ? html`<h3>${text}</h3>` : html`<h4>${text}</h4>`);
+  const h = (text) => (headingLevel === 2 ? html`<h2>${text}</h2>` : html`<h3>${text}</h3>`);
   const hidden = Object.entries(submission.hiddenFields ?? {});
   const title = submission.form?.name ?? 'this form';
   return html`
@@ -502,7 +511,7 @@ function LinkedInInfo({ lead }) {
           </article>
         </li>`)}
       </ol>
-      <${Pager} paging=${paging} pageInfo=${pageInfo} label="Submission pages" />`;
+      ${(paging.page > 1 || pageInfo.hasNextPage) && html`<${Pager} paging=${paging} pageInfo=${pageInfo} label="Submission pages" />`}`;
   }}</${Loaded}>`;
 }
 
@@ -541,10 +550,12 @@ export function LeadPage({ id, viewer, route }) {
       const m = lead.consents.length;
       const ok = await confirm({
         title: `Erase ${name}?`,
-        body: html`<p>This erases the lead ${name}${lead.email && lead.email !== name ? ` (${lead.email})` : ''},
-          its ${fmtNumber(n)} ${n === 1 ? 'submission' : 'submissions'} and all their answers, and its
-          ${fmtNumber(m)} consent ${m === 1 ? 'record' : 'records'}. LinkedIn will not bring them back:
-          later syncs skip this person's responses. This cannot be undone.</p>`,
+        body: html`<p>${[
+          `This erases the lead ${name}${lead.email && lead.email !== name ? ` (${lead.email})` : ''},`,
+          n === 1 ? 'its 1 submission and its answers,' : `its ${fmtNumber(n)} submissions and all their answers,`,
+          `and its ${fmtNumber(m)} consent ${m === 1 ? 'record' : 'records'}.`,
+          'LinkedIn will not bring them back: later syncs skip this person\'s responses. This cannot be undone.',
+        ].join(' ')}</p>`,
         confirmLabel: 'Erase',
         danger: true,
       });
