@@ -51,7 +51,10 @@ export function errorText(error) {
     case 'UNAUTHENTICATED':
       return 'Your session has ended or the token is no longer valid: sign in again.';
     case 'FORBIDDEN':
-      return `Your roles do not allow this. ${error.message}`;
+      // The server's own sentence says only that; a page's own message names the roles needed.
+      return /^your roles do not allow/i.test(error.message ?? '')
+        ? 'Your roles do not allow this.'
+        : `Your roles do not allow this: ${error.message}`;
     case 'NOT_FOUND':
       return `Not found: ${error.message}. It may have been deleted.`;
     case 'BAD_USER_INPUT':
