@@ -490,9 +490,8 @@ const procedures = [
       await visible(page, page.getByRole('tab', { name: 'Summary', exact: true }), `the lead page of ${name}`);
       await checkPage(page, 'lead');
       await page.getByRole('tab', { name: 'LinkedIn Lead Info', exact: true }).click();
-      const panel = await visible(page, page.getByRole('tabpanel'), 'the "LinkedIn Lead Info" tab panel');
-      const tab = page.getByRole('tab', { name: 'LinkedIn Lead Info', exact: true });
-      if ((await tab.getAttribute('aria-selected')) !== 'true') throw new Error('the "LinkedIn Lead Info" tab is not selected after clicking it');
+      await visible(page, page.getByRole('tab', { name: 'LinkedIn Lead Info', exact: true, selected: true }), 'the selected "LinkedIn Lead Info" tab');
+      const panel = await visible(page, page.getByRole('tabpanel', { name: 'LinkedIn Lead Info', exact: true }), 'the "LinkedIn Lead Info" tab panel');
       // What the page must show: the answers of the lead's latest submission, as the API has them.
       const answer = await graphql(page, salesToken, `query ($id: ID!) { lead(id: $id) {
         submissions(first: 1) { edges { node { answers { questionText value } } } } } }`, { id });
