@@ -65,12 +65,17 @@ impl AppState {
         );
         let bus = connector.bus().clone();
         let config = Arc::new(config);
-        let schema =
-            graphql::build_schema(db.clone(), config.clone(), bus.clone(), connector.clone());
-        let limiter = Arc::new(http::RateLimiter::new(config.rate_limit_per_minute));
         let viewers = Arc::new(service::users::ViewerCache::new(
             std::time::Duration::from_secs(config.auth_cache_secs),
         ));
+        let schema = graphql::build_schema(
+            db.clone(),
+            config.clone(),
+            bus.clone(),
+            connector.clone(),
+            viewers.clone(),
+        );
+        let limiter = Arc::new(http::RateLimiter::new(config.rate_limit_per_minute));
         Ok(Self {
             db,
             config,

@@ -4,8 +4,9 @@ use std::{collections::HashMap, marker::PhantomData};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    api_user_role, customer_journey, field_mapping, form_submission, lead, linkedin_account,
-    linkedin_campaign, linkedin_form, linkedin_form_question, linkedin_profile, submission_answer,
+    api_token, api_user_role, customer_journey, field_mapping, form_submission, lead,
+    linkedin_account, linkedin_campaign, linkedin_form, linkedin_form_question, linkedin_profile,
+    submission_answer,
 };
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -118,6 +119,7 @@ pub struct Loaders {
     pub questions_by_form: DataLoader<Grouped<linkedin_form_question::Entity>>,
     pub journey_by_campaign: DataLoader<Grouped<customer_journey::Entity>>,
     pub roles_by_user: DataLoader<Grouped<api_user_role::Entity>>,
+    pub tokens_by_user: DataLoader<Grouped<api_token::Entity>>,
     pub accounts_by_profile: DataLoader<AccountsByProfile>,
     pub strategy_fields: DataLoader<StrategyFields>,
     pub mappings: DataLoader<AllMappings>,
@@ -193,6 +195,7 @@ impl Loaders {
                 api_user_role::Column::Role,
                 false,
             ),
+            tokens_by_user: grouped(db, api_token::Column::UserId, api_token::Column::Id, true),
             accounts_by_profile: DataLoader::new(AccountsByProfile(db.clone()), tokio::spawn),
             strategy_fields: DataLoader::new(StrategyFields(db.clone()), tokio::spawn),
             mappings: DataLoader::new(AllMappings(db.clone()), tokio::spawn),

@@ -12,7 +12,11 @@ pub mod types;
 use async_graphql::{Context, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, events::EventBus, service::connector::Connector};
+use crate::{
+    config::Config,
+    events::EventBus,
+    service::{connector::Connector, users::ViewerCache},
+};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -41,6 +45,8 @@ pub struct SchemaState {
     pub config: std::sync::Arc<Config>,
     pub bus: EventBus,
     pub connector: Connector,
+    /// The server's remembered tokens: cleared by writes that change who may do what.
+    pub viewers: std::sync::Arc<ViewerCache>,
 }
 
 pub fn state<'a>(ctx: &Context<'a>) -> &'a SchemaState {
@@ -71,6 +77,7 @@ pub fn build_schema(
     config: std::sync::Arc<Config>,
     bus: EventBus,
     connector: Connector,
+    viewers: std::sync::Arc<ViewerCache>,
 ) -> AppSchema {
     let mut builder = builder()
         .limit_depth(MAX_DEPTH)
@@ -89,6 +96,7 @@ pub fn build_schema(
             config,
             bus,
             connector,
+            viewers,
         })
         .finish()
 }

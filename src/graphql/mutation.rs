@@ -71,6 +71,80 @@ impl IdentityMutation {
             token: created.token,
         })
     }
+
+    /// Replaces a user's roles (at least one). Nobody removes their own SYSTEM_ADMINISTRATOR
+    /// role, and the last enabled system administrator keeps it (CONFLICT). Takes effect at
+    /// the user's next request.
+    #[graphql(guard = "RoleGuard(SYSTEM)")]
+    async fn update_user_roles(&self, ctx: &Context<'_>, id: ID, roles: Vec<Role>) -> Result<User> {
+        let id = parse_id(&id, "API user")?;
+        let roles: Vec<domain::Role> = roles.into_iter().map(Into::into).collect();
+        let s = state(ctx);
+        let changed = users::update_roles(&s.db, viewer_id(ctx), id, &roles).await?;
+        s.viewers.clear();
+        let names = |roles: &[domain::Role]| roles.iter().map(|r| r.as_str()).collect::<Vec<_>>();
+        let details =
+            json!({ "roles": names(&changed.after), "previousRoles": names(&changed.before) });
+        audited(ctx, "updateUserRoles", "ApiUser", Some(id), details).await;
+        Ok(User(changed.user))
+    }
+
+    /// Disables a user: its tokens stop working at once. Nobody disables themself, and the
+    /// last enabled system administrator stays enabled (CONFLICT).
+    #[graphql(guard = "RoleGuard(SYSTEM)")]
+    async fn disable_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        let id = parse_id(&id, "API user")?;
+        let s = state(ctx);
+        let user = users::disable_user(&s.db, viewer_id(ctx), id).await?;
+        s.viewers.clear();
+        audited(ctx, "disableUser", "ApiUser", Some(id), Value::Null).await;
+        Ok(User(user))
+    }
+
+    /// Enables a disabled user: its live (unrevoked) tokens work again.
+    #[graphql(guard = "RoleGuard(SYSTEM)")]
+    async fn enable_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        let id = parse_id(&id, "API user")?;
+        let s = state(ctx);
+        let user = users::enable_user(&s.db, id).await?;
+        s.viewers.clear();
+        audited(ctx, "enableUser", "ApiUser", Some(id), Value::Null).await;
+        Ok(User(user))
+    }
+
+    /// Revokes a token for good: it stops working at once. The last live token of the last
+    /// enabled system administrator is kept (CONFLICT; rotate it instead).
+    #[graphql(guard = "RoleGuard(SYSTEM)")]
+    async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> Result<ApiToken> {
+        let id = parse_id(&id, "API token")?;
+        let s = state(ctx);
+        let token = users::revoke_token(&s.db, id).await?;
+        s.viewers.clear();
+        let details = json!({ "userId": token.user_id });
+        audited(ctx, "revokeApiToken", "ApiToken", Some(id), details).await;
+        Ok(ApiToken(token))
+    }
+
+    /// Revokes every live token of the user and issues one new token, shown this once in the
+    /// payload.
+    #[graphql(guard = "RoleGuard(SYSTEM)")]
+    async fn rotate_user_token(&self, ctx: &Context<'_>, user_id: ID) -> Result<CreateUserPayload> {
+        let id = parse_id(&user_id, "API user")?;
+        let s = state(ctx);
+        let rotated = users::rotate_token(&s.db, id).await?;
+        s.viewers.clear();
+        let details = json!({ "tokensRevoked": rotated.revoked, "token": "issued" });
+        audited(ctx, "rotateUserToken", "ApiUser", Some(id), details).await;
+        Ok(CreateUserPayload {
+            user: User(rotated.user),
+            token: rotated.token,
+        })
+    }
+}
+
+/// The caller's API user id.
+fn viewer_id(ctx: &Context<'_>) -> i64 {
+    ctx.data_unchecked::<ViewerModel>().user_id
 }
 
 /// Lead values. On update, an omitted field stays as it is and `null` clears it.

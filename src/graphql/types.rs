@@ -3,9 +3,9 @@
 use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{
-    api_user, customer_journey, field_mapping, form_submission, integration_configuration, lead,
-    linkedin_account, linkedin_campaign, linkedin_form, linkedin_form_question, linkedin_profile,
-    matching_strategy, submission_answer,
+    api_token, api_user, customer_journey, field_mapping, form_submission,
+    integration_configuration, lead, linkedin_account, linkedin_campaign, linkedin_form,
+    linkedin_form_question, linkedin_profile, matching_strategy, submission_answer,
 };
 
 use crate::{
@@ -331,6 +331,43 @@ impl User {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the user was disabled (its tokens do not work); null while enabled.
+    async fn disabled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.disabled_at
+    }
+    /// Every token the user was issued, revoked ones too, newest first (never the token).
+    async fn tokens(&self, ctx: &Context<'_>) -> Result<Vec<ApiToken>> {
+        Ok(loaders(ctx)
+            .tokens_by_user
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(ApiToken)
+            .collect())
+    }
+}
+
+/// An API token, without its value: that is shown once, when issued, and only its hash is
+/// stored.
+pub struct ApiToken(pub api_token::Model);
+
+#[Object]
+impl ApiToken {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the token last authenticated a request, to within a minute; null if never.
+    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_used_at
+    }
+    /// When it was revoked (it no longer works); null while live.
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
 }
 
 pub struct Viewer(pub crate::service::users::Viewer);
@@ -348,6 +385,7 @@ impl Viewer {
     }
 }
 
+/// A user and a token just issued to it (`createUser`, `rotateUserToken`).
 #[derive(SimpleObject)]
 pub struct CreateUserPayload {
     pub user: User,

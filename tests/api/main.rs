@@ -1,5 +1,6 @@
 //! Black-box tests through the HTTP router against a real database.
 
+mod administration;
 mod audit;
 mod common;
 mod connector;

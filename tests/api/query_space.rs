@@ -1389,6 +1389,11 @@ fn mutation_rank(name: &str) -> usize {
         "sync",
         "reset",
         "ingest",
+        // On the walk's first user (not the walker): its tokens, then disabled and enabled.
+        "revoke",
+        "rotate",
+        "disable",
+        "enable",
         "remove",
         "purge",
         "delete",
