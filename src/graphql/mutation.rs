@@ -302,6 +302,16 @@ pub struct CreateLeadMatchingStrategyInput {
     pub always_create_lead: bool,
 }
 
+/// What to change on a strategy; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateLeadMatchingStrategyInput {
+    /// 1 to 200 characters, unique among strategies.
+    pub name: Option<String>,
+    /// Every submission creates its own lead. The active strategy turns it off only if it has
+    /// a field to match on.
+    pub always_create_lead: Option<bool>,
+}
+
 #[derive(InputObject)]
 pub struct UpdateIntegrationConfigurationInput {
     pub create_journeys_for_campaigns: Option<bool>,
@@ -391,6 +401,38 @@ impl MatchingMutation {
             "LeadMatchingStrategy",
             Some(s.id),
             details,
+        )
+        .await;
+        Ok(LeadMatchingStrategy(s))
+    }
+
+    /// Renames a strategy or changes `alwaysCreateLead`.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn update_lead_matching_strategy(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateLeadMatchingStrategyInput,
+    ) -> Result<LeadMatchingStrategy> {
+        let id = parse_id(&id, "matching strategy")?;
+        let changes = strategies::StrategyChanges {
+            name: input.name,
+            always_create_lead: input.always_create_lead,
+        };
+        let s = strategies::update(&state(ctx).db, id, &changes).await?;
+        let mut details = serde_json::Map::new();
+        if changes.name.is_some() {
+            details.insert("name".into(), json!(s.name));
+        }
+        if let Some(always) = changes.always_create_lead {
+            details.insert("alwaysCreateLead".into(), json!(always));
+        }
+        audited(
+            ctx,
+            "updateLeadMatchingStrategy",
+            "LeadMatchingStrategy",
+            Some(id),
+            Value::Object(details),
         )
         .await;
         Ok(LeadMatchingStrategy(s))

@@ -40,15 +40,25 @@ pub async fn active(db: &impl ConnectionTrait) -> AppResult<strategy::Model> {
         .ok_or_else(|| AppError::internal("no active matching strategy"))
 }
 
+/// A strategy's name, trimmed: 1 to 200 characters (unique: the database refuses a second).
+fn valid_name(name: &str) -> AppResult<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AppError::bad_input("name must be 1 to 200 characters"));
+    }
+    Ok(name)
+}
+
+fn name_taken(name: &str) -> String {
+    format!("a matching strategy named {name:?} already exists")
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     name: &str,
     always_create_lead: bool,
 ) -> AppResult<strategy::Model> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(AppError::bad_input("name must be 1 to 200 characters"));
-    }
+    let name = valid_name(name)?;
     let now = Utc::now();
     strategy::ActiveModel {
         name: Set(name.to_owned()),
@@ -60,12 +70,54 @@ pub async fn create(
     }
     .insert(db)
     .await
-    .map_err(|e| {
-        conflict_on_unique(
-            e,
-            format!("a matching strategy named {name:?} already exists"),
-        )
-    })
+    .map_err(|e| conflict_on_unique(e, name_taken(name)))
+}
+
+/// What `update` changes; `None` leaves a value as it is.
+#[derive(Debug, Default)]
+pub struct StrategyChanges {
+    pub name: Option<String>,
+    pub always_create_lead: Option<bool>,
+}
+
+/// Renames strategy `id` (same rules as at creation) or changes `always_create_lead`. The
+/// active strategy keeps matching something: it turns `always_create_lead` off only if it has
+/// a field.
+pub async fn update(
+    db: &DatabaseConnection,
+    id: i64,
+    changes: &StrategyChanges,
+) -> AppResult<strategy::Model> {
+    let name = changes.name.as_deref().map(valid_name).transpose()?;
+    let txn = db.begin().await?;
+    let current = get(&txn, id).await?;
+    if changes.always_create_lead == Some(false) && current.is_active && current.always_create_lead
+    {
+        let field_count = strategy_field::Entity::find()
+            .filter(strategy_field::Column::StrategyId.eq(id))
+            .count(&txn)
+            .await?;
+        if field_count == 0 {
+            return Err(AppError::conflict(
+                "the active strategy has no fields: without alwaysCreateLead it would match nothing; add a field first",
+            ));
+        }
+    }
+    let mut model: strategy::ActiveModel = current.into();
+    if let Some(name) = name {
+        model.name = Set(name.to_owned());
+    }
+    if let Some(always) = changes.always_create_lead {
+        model.always_create_lead = Set(always);
+    }
+    model.updated_at = Set(Utc::now());
+    let updated = model.update(&txn).await.map_err(|e| match name {
+        Some(name) => conflict_on_unique(e, name_taken(name)),
+        None => e.into(),
+    })?;
+    txn.commit().await?;
+    tracing::info!(strategy_id = id, "updated matching strategy");
+    Ok(updated)
 }
 
 /// The field mappings of each strategy, in the order they were added.

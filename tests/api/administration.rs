@@ -1,5 +1,5 @@
-//! Users administration (tokens, disabling, roles, lockout safety): what an administrator sees
-//! and what takes effect at once.
+//! Users administration (tokens, disabling, roles, lockout safety) and strategy updates: what
+//! an administrator sees and what takes effect at once.
 
 use entity::audit_entry;
 use leadsync::{domain::Role, error::AppError, service::users};
@@ -489,4 +489,103 @@ async fn administrators_removing_each_other_at_once_leave_one() {
         data(set_disabled(&app, &setup, &a_id, true).await);
         data(set_disabled(&app, &setup, &b_id, true).await);
     }
+}
+
+async fn update_strategy(app: &TestApp, token: &str, id: &Value, input: Value) -> Value {
+    app.query(
+        Some(token),
+        "mutation($id: ID!, $input: UpdateLeadMatchingStrategyInput!) { updateLeadMatchingStrategy(id: $id, input: $input) { id name isActive alwaysCreateLead fields { linkedInField } } }",
+        json!({ "id": id, "input": input }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_strategy_is_renamed_and_its_always_create_lead_changed() {
+    let app = TestApp::new().await;
+    let admin = app.token(&[Role::LeadgenAdministrator]).await;
+    let created = app
+        .op_ok(
+            &admin,
+            "CreateLeadMatchingStrategy",
+            json!({ "input": { "name": "Phone" } }),
+        )
+        .await["createLeadMatchingStrategy"]["id"]
+        .clone();
+
+    let renamed =
+        data(update_strategy(&app, &admin, &created, json!({ "name": "  By phone " })).await);
+    assert_eq!(
+        renamed["updateLeadMatchingStrategy"],
+        json!({ "id": created, "name": "By phone", "isActive": false, "alwaysCreateLead": false, "fields": [] })
+    );
+    let always =
+        data(update_strategy(&app, &admin, &created, json!({ "alwaysCreateLead": true })).await);
+    assert_eq!(
+        always["updateLeadMatchingStrategy"]["name"], "By phone",
+        "an omitted name stays"
+    );
+    assert_eq!(
+        always["updateLeadMatchingStrategy"]["alwaysCreateLead"],
+        true
+    );
+    let listed = app.op_ok(&admin, "LeadMatchingStrategies", json!({})).await;
+    let strategies = listed["leadMatchingStrategies"].as_array().unwrap();
+    let mine = strategies.iter().find(|s| s["id"] == created).unwrap();
+    assert_eq!(
+        (&mine["name"], &mine["alwaysCreateLead"]),
+        (&json!("By phone"), &json!(true))
+    );
+    let email = strategies.iter().find(|s| s["name"] == "Email").unwrap()["id"].clone();
+
+    // Names follow the rules of creation.
+    for (name, code) in [
+        (json!("   "), "BAD_USER_INPUT"),
+        (json!("x".repeat(201)), "BAD_USER_INPUT"),
+        (json!("Email"), "CONFLICT"),
+    ] {
+        let refused = update_strategy(&app, &admin, &created, json!({ "name": name })).await;
+        assert_eq!(
+            error_code(&refused).as_deref(),
+            Some(code),
+            "{name}: {refused}"
+        );
+    }
+    let missing = update_strategy(&app, &admin, &json!("999999"), json!({ "name": "Y" })).await;
+    assert_eq!(error_code(&missing).as_deref(), Some("NOT_FOUND"));
+    // Its own name again is no conflict.
+    data(update_strategy(&app, &admin, &created, json!({ "name": "By phone" })).await);
+
+    // The active strategy keeps matching something: without fields it keeps alwaysCreateLead.
+    app.op_ok(&admin, "ActivateStrategy", json!({ "id": created }))
+        .await;
+    let refused =
+        update_strategy(&app, &admin, &created, json!({ "alwaysCreateLead": false })).await;
+    assert_eq!(
+        error_code(&refused).as_deref(),
+        Some("CONFLICT"),
+        "{refused}"
+    );
+    // The active Email strategy again, which has a field: it may go either way.
+    app.op_ok(&admin, "ActivateStrategy", json!({ "id": email }))
+        .await;
+    for always in [true, false] {
+        let changed = data(
+            update_strategy(&app, &admin, &email, json!({ "alwaysCreateLead": always })).await,
+        );
+        assert_eq!(
+            changed["updateLeadMatchingStrategy"]["alwaysCreateLead"],
+            always
+        );
+        assert_eq!(changed["updateLeadMatchingStrategy"]["isActive"], true);
+    }
+
+    let entries = audit(&app, "updateLeadMatchingStrategy").await;
+    assert_eq!(entries.len(), 5, "one entry per change made");
+    assert_eq!(entries[0].object_id, created.as_str().map(str::to_owned));
+    assert_eq!(entries[0].details, Some(json!({ "name": "By phone" })));
+    assert_eq!(
+        entries[1].details,
+        Some(json!({ "alwaysCreateLead": true }))
+    );
 }
