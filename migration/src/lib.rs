@@ -9,6 +9,7 @@ mod m20261207_000005_audit_log;
 mod m20261207_000006_retention;
 mod m20261207_000007_consent_records;
 mod m20261207_000008_audit_append_only;
+mod m20261207_000009_answers_by_question;
 
 /// The text a lead's `search` matches (the PostgreSQL trigram index is over this expression).
 pub use m20261207_000001_flat_lists::SEARCH_TEXT;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000006_retention::Migration),
             Box::new(m20261207_000007_consent_records::Migration),
             Box::new(m20261207_000008_audit_append_only::Migration),
+            Box::new(m20261207_000009_answers_by_question::Migration),
         ]
     }
 }

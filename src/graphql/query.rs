@@ -143,6 +143,17 @@ impl MatchingQuery {
             .collect())
     }
 
+    /// Questions of the synced forms (consents aside) that no field mapping covers, each over
+    /// every form that asks it, most answered first: what to map next.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn unmapped_questions(&self, ctx: &Context<'_>) -> Result<Vec<UnmappedQuestion>> {
+        Ok(mappings::unmapped_questions(&state(ctx).db)
+            .await?
+            .into_iter()
+            .map(UnmappedQuestion)
+            .collect())
+    }
+
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn lead_matching_strategies(
         &self,

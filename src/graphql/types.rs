@@ -1158,6 +1158,31 @@ impl FieldMapping {
     }
 }
 
+/// A question of the synced forms that no field mapping covers: its answers stay on the
+/// submissions only.
+pub struct UnmappedQuestion(pub crate::service::mappings::UnmappedQuestion);
+
+#[Object]
+impl UnmappedQuestion {
+    /// What `createFieldMapping`'s `linkedInField` takes to map it: the question's name (its
+    /// text when it has none), or its `predefinedField`.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The question as one of the forms shows it (forms in other languages word it their way).
+    async fn question_text(&self) -> &str {
+        &self.0.question_text
+    }
+    /// How many forms ask it.
+    async fn forms(&self) -> i32 {
+        i32::try_from(self.0.forms).unwrap_or(i32::MAX)
+    }
+    /// How many stored answers it has, over all those forms.
+    async fn answers(&self) -> i32 {
+        i32::try_from(self.0.answers).unwrap_or(i32::MAX)
+    }
+}
+
 pub struct LeadMatchingStrategy(pub matching_strategy::Model);
 
 #[Object]

@@ -4,8 +4,8 @@
 use chrono::Utc;
 use entity::{field_mapping, matching_strategy_field};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    FromQueryResult, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, Statement,
 };
 
 use crate::{
@@ -93,4 +93,51 @@ pub async fn delete_mapping(db: &DatabaseConnection, id: i64) -> AppResult<field
         crate::error::conflict_on_reference(e, "field mapping is used by a matching strategy")
     })?;
     Ok(mapping)
+}
+
+/// A question of the synced forms that no field mapping covers (as `LinkedInForm.unmappedQuestions`
+/// decides, `matching::mapping_for`), over every form that asks it.
+#[derive(Debug, Clone, PartialEq, Eq, sea_orm::FromQueryResult)]
+pub struct UnmappedQuestion {
+    /// What `create_mapping` takes as `linkedin_field` to cover it: the `predefinedField`, or
+    /// for a custom question its name (its text when it has none).
+    pub name: String,
+    /// The question as one of its forms shows it.
+    pub question_text: String,
+    /// Forms that ask it.
+    pub forms: i64,
+    /// Stored answers to it, over all those forms.
+    pub answers: i64,
+}
+
+/// Every unmapped question (consents aside), most answered first, counted by the database:
+/// custom questions are one question across forms by their mapping key (name, else text,
+/// trimmed and case-insensitive, as mappings compare), predefined ones by their field.
+pub async fn unmapped_questions(db: &impl ConnectionTrait) -> AppResult<Vec<UnmappedQuestion>> {
+    // Constant text: nothing of the request is in it.
+    const SQL: &str = "\
+        SELECT \
+          MIN(CASE WHEN q.predefined_field IS NOT NULL THEN q.predefined_field \
+                   ELSE COALESCE(NULLIF(TRIM(q.name), ''), TRIM(q.text)) END) AS name, \
+          MIN(q.text) AS question_text, \
+          CAST(COUNT(DISTINCT q.form_id) AS BIGINT) AS forms, \
+          CAST(COUNT(a.id) AS BIGINT) AS answers \
+        FROM linkedin_form_questions q \
+        LEFT JOIN submission_answers a ON a.question_id = q.id \
+        WHERE NOT q.is_consent \
+          AND NOT EXISTS ( \
+            SELECT 1 FROM field_mappings m WHERE \
+              (q.predefined_field IS NOT NULL AND m.linkedin_field = q.predefined_field) \
+              OR (q.predefined_field IS NULL \
+                  AND (LOWER(TRIM(m.linkedin_field)) = LOWER(TRIM(q.name)) \
+                       OR LOWER(TRIM(m.linkedin_field)) = LOWER(TRIM(q.text))))) \
+        GROUP BY CASE WHEN q.predefined_field IS NOT NULL THEN 'p:' || q.predefined_field \
+                      ELSE 'c:' || LOWER(COALESCE(NULLIF(TRIM(q.name), ''), TRIM(q.text))) END \
+        ORDER BY answers DESC, forms DESC, name";
+    let backend = db.get_database_backend();
+    Ok(
+        UnmappedQuestion::find_by_statement(Statement::from_string(backend, SQL))
+            .all(db)
+            .await?,
+    )
 }

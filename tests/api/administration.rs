@@ -1,12 +1,22 @@
-//! Users administration (tokens, disabling, roles, lockout safety) and strategy updates: what
-//! an administrator sees and what takes effect at once.
+//! Users administration (tokens, disabling, roles, lockout safety), strategy updates and the
+//! unmapped questions of synced forms: what an administrator sees and what takes effect at once.
 
-use entity::audit_entry;
-use leadsync::{domain::Role, error::AppError, service::users};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use entity::{audit_entry, field_mapping, linkedin_form_question, submission_answer};
+use leadsync::{
+    domain::Role,
+    error::AppError,
+    linkedin::sandbox::SandboxConfig,
+    service::{matching::mapping_for, users},
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_code};
+use crate::{
+    common::{TestApp, error_code},
+    connector::{authorized_profile, env_with},
+};
 
 const USER: &str = "id name roles disabledAt tokens { id createdAt lastUsedAt revokedAt }";
 
@@ -588,4 +598,232 @@ async fn a_strategy_is_renamed_and_its_always_create_lead_changed() {
         entries[1].details,
         Some(json!({ "alwaysCreateLead": true }))
     );
+}
+
+/// The name a question is mapped by (as `unmappedQuestions` shows it), lowercased: mappings
+/// compare custom names case-insensitively.
+fn key(q: &linkedin_form_question::Model) -> String {
+    match &q.predefined_field {
+        Some(field) => field.to_ascii_lowercase(),
+        None => q
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(q.text.trim())
+            .to_ascii_lowercase(),
+    }
+}
+
+/// (forms, answers) of every unmapped question by its mapping key, counted row by row from
+/// what the database holds.
+async fn unmapped_in_the_database(app: &TestApp) -> BTreeMap<String, (i64, i64)> {
+    let mappings = field_mapping::Entity::find().all(&app.db).await.unwrap();
+    let questions = linkedin_form_question::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    let mut answers: HashMap<i64, i64> = HashMap::new();
+    for a in submission_answer::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+    {
+        if let Some(q) = a.question_id {
+            *answers.entry(q).or_default() += 1;
+        }
+    }
+    let mut out: BTreeMap<String, (BTreeSet<i64>, i64)> = BTreeMap::new();
+    for q in questions.iter().filter(|q| !q.is_consent).filter(|q| {
+        mapping_for(
+            &mappings,
+            q.predefined_field.as_deref(),
+            q.name.as_deref(),
+            &q.text,
+        )
+        .is_none()
+    }) {
+        let entry = out.entry(key(q)).or_default();
+        entry.0.insert(q.form_id);
+        entry.1 += answers.get(&q.id).copied().unwrap_or(0);
+    }
+    out.into_iter()
+        .map(|(k, (forms, answers))| (k, (forms.len() as i64, answers)))
+        .collect()
+}
+
+async fn unmapped_listed(app: &TestApp, token: &str) -> Vec<Value> {
+    data(
+        app.query(
+            Some(token),
+            "{ unmappedQuestions { name questionText forms answers } }",
+            json!({}),
+        )
+        .await,
+    )["unmappedQuestions"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn unmapped_questions_count_what_the_synced_forms_hold() {
+    let env = env_with(
+        SandboxConfig {
+            leads_per_account: 20,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    authorized_profile(&env).await;
+    let app = &env.app;
+    let admin = app.token(&[Role::LeadgenAdministrator]).await;
+
+    let listed = unmapped_listed(app, &admin).await;
+    let expected = unmapped_in_the_database(app).await;
+    assert!(
+        !expected.is_empty(),
+        "the sandbox forms ask custom questions"
+    );
+    assert!(
+        expected.values().any(|(forms, _)| *forms > 1),
+        "a question asked by several forms: {expected:?}"
+    );
+    let got: BTreeMap<String, (i64, i64)> = listed
+        .iter()
+        .map(|q| {
+            let name = q["name"].as_str().unwrap().to_ascii_lowercase();
+            (
+                name,
+                (q["forms"].as_i64().unwrap(), q["answers"].as_i64().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(got.len(), listed.len(), "one entry per question");
+    let counts: Vec<i64> = listed
+        .iter()
+        .map(|q| q["answers"].as_i64().unwrap())
+        .collect();
+    assert!(
+        counts.windows(2).all(|w| w[0] >= w[1]),
+        "most answered first: {counts:?}"
+    );
+    assert!(counts[0] > 0, "{listed:?}");
+    assert!(
+        listed
+            .iter()
+            .all(|q| !q["questionText"].as_str().unwrap().is_empty())
+    );
+
+    // Mapping the most answered one by the name shown takes it off the list (and off its forms).
+    let top = listed[0]["name"].as_str().unwrap().to_owned();
+    app.op_ok(
+        &admin,
+        "CreateFieldMapping",
+        json!({ "input": { "linkedInField": top, "leadField": "custom.top" } }),
+    )
+    .await;
+    let after = unmapped_listed(app, &admin).await;
+    assert!(after.iter().all(|q| q["name"] != json!(top)), "{after:?}");
+    assert_eq!(after.len(), listed.len() - 1);
+    assert_eq!(&after[..], &listed[1..]);
+    let forms = data(
+        app.query(
+            Some(&admin),
+            "{ linkedInForms { unmappedQuestions { name text } } }",
+            json!({}),
+        )
+        .await,
+    );
+    for form in forms["linkedInForms"].as_array().unwrap() {
+        for q in form["unmappedQuestions"].as_array().unwrap() {
+            assert!(
+                !q["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .eq_ignore_ascii_case(&top),
+                "{q}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn only_the_right_roles_reach_the_new_operations() {
+    let app = TestApp::new().await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    let leadgen = app.token(&[Role::LeadgenAdministrator]).await;
+    let missing = "999999";
+    let system_only = [
+        (
+            "mutation($id: ID!) { updateUserRoles(id: $id, roles: [S2S_INBOUND]) { id } }",
+            json!({ "id": missing }),
+        ),
+        (
+            "mutation($id: ID!) { disableUser(id: $id) { id } }",
+            json!({ "id": missing }),
+        ),
+        (
+            "mutation($id: ID!) { enableUser(id: $id) { id } }",
+            json!({ "id": missing }),
+        ),
+        (
+            "mutation($id: ID!) { revokeApiToken(id: $id) { id } }",
+            json!({ "id": missing }),
+        ),
+        (
+            "mutation($id: ID!) { rotateUserToken(userId: $id) { token } }",
+            json!({ "id": missing }),
+        ),
+        ("{ users { tokens { id } disabledAt } }", json!({})),
+    ];
+    let leadgen_admin = [
+        (
+            "mutation($id: ID!) { updateLeadMatchingStrategy(id: $id, input: { name: \"X\" }) { id } }",
+            json!({ "id": missing }),
+        ),
+        ("{ unmappedQuestions { name } }", json!({})),
+    ];
+    for (query, variables) in system_only.iter().chain(&leadgen_admin) {
+        let anonymous = app.query(None, query, variables.clone()).await;
+        assert_eq!(
+            error_code(&anonymous).as_deref(),
+            Some("UNAUTHENTICATED"),
+            "{query}"
+        );
+        let refused = app.query(Some(&sales), query, variables.clone()).await;
+        assert_eq!(
+            error_code(&refused).as_deref(),
+            Some("FORBIDDEN"),
+            "{query}"
+        );
+    }
+    for (query, variables) in &system_only {
+        let refused = app.query(Some(&leadgen), query, variables.clone()).await;
+        assert_eq!(
+            error_code(&refused).as_deref(),
+            Some("FORBIDDEN"),
+            "{query}"
+        );
+    }
+    for (query, variables) in &leadgen_admin {
+        let answer = app.query(Some(&leadgen), query, variables.clone()).await;
+        assert!(
+            matches!(error_code(&answer).as_deref(), None | Some("NOT_FOUND")),
+            "{query}: {answer}"
+        );
+    }
+    // Refused calls change nothing and record nothing.
+    for operation in [
+        "updateUserRoles",
+        "disableUser",
+        "enableUser",
+        "revokeApiToken",
+        "rotateUserToken",
+        "updateLeadMatchingStrategy",
+    ] {
+        assert!(audit(&app, operation).await.is_empty(), "{operation}");
+    }
 }
