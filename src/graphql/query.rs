@@ -348,6 +348,27 @@ impl LinkedInQuery {
             .collect())
     }
 
+    #[graphql(guard = "RoleGuard(LEAD_USERS)")]
+    async fn linked_in_user_profile(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<LinkedInUserProfile> {
+        let id = parse_id(&id, "LinkedIn user profile")?;
+        Ok(LinkedInUserProfile(
+            linkedin::get_profile(&state(ctx).db, id).await?,
+        ))
+    }
+
+    /// One synced form submission.
+    #[graphql(guard = "RoleGuard(LEAD_USERS)")]
+    async fn form_submission(&self, ctx: &Context<'_>, id: ID) -> Result<FormSubmission> {
+        let id = parse_id(&id, "form submission")?;
+        Ok(FormSubmission::new(
+            linkedin::get_submission(&state(ctx).db, id).await?,
+        ))
+    }
+
     /// Synced form submissions, newest first.
     #[graphql(guard = "RoleGuard(LEAD_USERS)")]
     async fn form_submissions(

@@ -34,6 +34,20 @@ pub async fn list_profiles(db: &DatabaseConnection) -> AppResult<Vec<linkedin_pr
         .await?)
 }
 
+pub async fn get_profile(db: &DatabaseConnection, id: i64) -> AppResult<linkedin_profile::Model> {
+    linkedin_profile::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("LinkedIn user profile", id))
+}
+
+pub async fn get_submission(db: &DatabaseConnection, id: i64) -> AppResult<form_submission::Model> {
+    form_submission::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("form submission", id))
+}
+
 pub async fn create_profile(
     db: &DatabaseConnection,
     name: &str,

@@ -1350,3 +1350,86 @@ async fn form_submissions_run_the_same_statements_for_5_or_30_rows() {
     // statement; the one nested list (answers) is one batch.
     assert_eq!(many, 2, "statements for one FormSubmissions request");
 }
+
+// ------------------------------------------------------------------ one by id
+
+/// `formSubmission(id)` and `linkedInUserProfile(id)` answer what the lists answer for that row
+/// (the console's detail pages open them by URL), and unknown ids are NOT_FOUND, not INTERNAL.
+#[tokio::test]
+async fn one_submission_and_one_profile_by_id_equal_their_list_rows() {
+    let app = TestApp::new().await;
+    let f = fixture(&app.db).await;
+    let token = salesperson(&app).await;
+    let fields = "id linkedInId submittedAt testLead matchingStatus lead { id email } \
+                  form { id name } campaign { id name } answers { questionId value } matchExplanation";
+    let listed = app
+        .query(
+            Some(&token),
+            &format!("{{ formSubmissions(first: 100) {{ edges {{ node {{ {fields} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let rows = listed["data"]["formSubmissions"]["edges"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rows.len(), f.s.len());
+    for row in rows {
+        let node = &row["node"];
+        let one = app
+            .query(
+                Some(&token),
+                &format!("query($id: ID!) {{ formSubmission(id: $id) {{ {fields} }} }}"),
+                json!({ "id": node["id"] }),
+            )
+            .await;
+        assert_eq!(&one["data"]["formSubmission"], node, "{one}");
+    }
+
+    let profiles = app
+        .query(
+            Some(&token),
+            "{ linkedInUserProfiles { id name authorizationStatus accounts { id } } }",
+            json!({}),
+        )
+        .await;
+    let profiles = profiles["data"]["linkedInUserProfiles"].as_array().unwrap();
+    assert_eq!(profiles.len(), 2);
+    for profile in profiles {
+        let one = app
+            .query(
+                Some(&token),
+                "query($id: ID!) { linkedInUserProfile(id: $id) { id name authorizationStatus accounts { id } } }",
+                json!({ "id": profile["id"] }),
+            )
+            .await;
+        assert_eq!(&one["data"]["linkedInUserProfile"], profile, "{one}");
+    }
+    assert_eq!(
+        profiles
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [f.alice.id.to_string(), f.bob.id.to_string()]
+    );
+
+    for (query, what) in [
+        ("{ formSubmission(id: \"999999\") { id } }", "submission"),
+        ("{ linkedInUserProfile(id: \"999999\") { id } }", "profile"),
+    ] {
+        let missing = app.query(Some(&token), query, json!({})).await;
+        assert_eq!(
+            error_code(&missing).as_deref(),
+            Some("NOT_FOUND"),
+            "{what}: {missing}"
+        );
+    }
+    let inbound = app.token(&[Role::S2sInbound]).await;
+    let refused = app
+        .query(
+            Some(&inbound),
+            &format!("{{ formSubmission(id: \"{}\") {{ id }} }}", f.s[0].id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&refused).as_deref(), Some("FORBIDDEN"));
+}
