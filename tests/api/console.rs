@@ -55,6 +55,7 @@ const PROCEDURES: &[&str] = &[
     "Turn off customer journeys",
     "Salesperson sees no administrator menus",
     "Create a user and revoke its token",
+    "Read the audit log",
 ];
 
 /// The fields console.mjs adds to the strategy it creates.
