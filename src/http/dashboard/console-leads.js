@@ -162,7 +162,7 @@ function LeadResults({ filter, orderBy, filtered }) {
           <thead><tr>
             <th scope="col">Lead</th><th scope="col">Company</th><th scope="col">Source and campaign</th>
             <th scope="col" class="num">Submissions</th>
-            <th scope="col">Created</th><th scope="col">Updated</th>
+            <th scope="col">Created and updated</th>
           </tr></thead>
           <tbody>${edges.map(({ node: lead }) => html`
             <tr>
@@ -171,8 +171,7 @@ function LeadResults({ filter, orderBy, filtered }) {
               <td>${lead.company ?? '—'}</td>
               <td>${humanize(lead.source)}${lead.sourceCampaign && html`<span class="sub">${lead.sourceCampaign.name}</span>`}</td>
               <td class="num">${fmtNumber(lead.submissionCount)}</td>
-              <td class="when">${fmtDateTime(lead.createdAt)}</td>
-              <td class="when">${fmtDateTime(lead.updatedAt)}</td>
+              <td class="when">${fmtDateTime(lead.createdAt)}<span class="sub">updated ${fmtDateTime(lead.updatedAt)}</span></td>
             </tr>`)}
           </tbody>
         </table>
@@ -516,7 +515,10 @@ function LinkedInInfo({ lead }) {
 }
 
 export function LeadPage({ id, viewer, route }) {
-  const tab = route.query.get('tab') === 'linkedin' ? 'linkedin' : 'summary';
+  // The tab is the page's own state (selected at once) and the URL's (`?tab=linkedin`, kept on reload).
+  const routeTab = route.query.get('tab') === 'linkedin' ? 'linkedin' : 'summary';
+  const [tab, setTab] = useState(routeTab);
+  useEffect(() => setTab(routeTab), [routeTab]);
   const query = useQuery(LEAD, { id });
   const [opened, setOpened] = useState({ [tab]: true });
   const [confirm, dialog] = useConfirm();
@@ -529,7 +531,10 @@ export function LeadPage({ id, viewer, route }) {
     return html`<${Page} title="Lead not found" back=${back}>
       <p>There is no lead ${id}: it may have been erased or deleted.</p></${Page}>`;
   }
-  const select = (next) => replaceRoute(`leads/${id}`, { tab: next === 'linkedin' ? 'linkedin' : '' });
+  const select = (next) => {
+    setTab(next);
+    replaceRoute(`leads/${id}`, { tab: next === 'linkedin' ? 'linkedin' : '' });
+  };
 
   return html`<${Loaded} query=${query}>${(data) => {
     const lead = data.lead;
@@ -579,10 +584,10 @@ export function LeadPage({ id, viewer, route }) {
         <${Tabs} label="Lead" current=${tab} onSelect=${select}
                  tabs=${[{ id: 'summary', label: 'Summary' }, { id: 'linkedin', label: 'LinkedIn Lead Info' }]} />
         <div role="tabpanel" id="panel-summary" aria-labelledby="tab-summary" tabindex="0" hidden=${tab !== 'summary'}>
-          ${opened.summary && html`<${Summary} lead=${lead} viewer=${viewer} onChanged=${query.reload} />`}
+          ${(opened.summary || tab === 'summary') && html`<${Summary} lead=${lead} viewer=${viewer} onChanged=${query.reload} />`}
         </div>
         <div role="tabpanel" id="panel-linkedin" aria-labelledby="tab-linkedin" tabindex="0" hidden=${tab !== 'linkedin'}>
-          ${opened.linkedin && html`<${LinkedInInfo} lead=${lead} />`}
+          ${(opened.linkedin || tab === 'linkedin') && html`<${LinkedInInfo} lead=${lead} />`}
         </div>
         ${dialog}
       </${Page}>`;

@@ -5,9 +5,9 @@
 // write, sync run and webhook notification, newest first, filtered by operation and time.
 
 import {
-  Alert, Badge, Empty, Field, Loaded, Notice, Page, Pager, ROLES, copyText, countText,
+  Alert, Badge, Empty, Field, Loaded, Notice, Page, Pager, ROLES, closeSubscriptions, copyText, countText,
   fmtDateTime, html, localDateTimeIso, navigate, replaceRoute, useConfirm, useDebounced, useEffect,
-  useMutation, useQuery, useRef, useState, usePaging,
+  useMutation, useQuery, useRef, useState, usePaging, session,
 } from '/assets/console-lib.js';
 
 export const ROLE_LABELS = {
@@ -117,13 +117,15 @@ function NewUser({ onCreated, onCancel }) {
 }
 
 // ------------------------------------------------------------------ one user
-function TokenRow({ user, token, onChanged, confirm }) {
+function TokenRow({ user, token, self, onChanged, confirm }) {
   const [revoke, { busy, error }] = useMutation(REVOKE);
   const doRevoke = async () => {
     const ok = await confirm({
       title: `Revoke token #${token.id} of ${user.name}?`,
       body: html`<p>The token stops working at once: anything that signs in with it is refused from its
-        next request. This cannot be undone; Rotate token issues a new one.</p>`,
+        next request. This cannot be undone; Rotate token issues a new one.</p>
+        ${self && html`<p><strong>These are your own tokens:</strong> if it is the one you signed in with, the
+          console signs you out.</p>`}`,
       confirmLabel: 'Revoke',
       danger: true,
     });
@@ -191,13 +193,21 @@ function UserPanel({ user, viewer, issued, onChanged, onIssued }) {
     const live = user.tokens.filter((t) => !t.revokedAt).length;
     const ok = await confirm({
       title: `Rotate the token of ${user.name}?`,
-      body: html`<p>${live === 1 ? 'Its live token stops' : `Its ${live} live tokens stop`} working at once,
-        and a new token is issued and shown once.</p>`,
+      body: html`<p>${[
+        live === 0 ? 'It has no live token.' : live === 1 ? 'Its live token stops working at once.' : `Its ${live} live tokens stop working at once.`,
+        'A new token is issued and shown once.',
+        self ? 'You stay signed in: this console switches to the new token.' : '',
+      ].join(' ')}</p>`,
       confirmLabel: 'Rotate token',
       danger: true,
     });
     if (!ok) return;
     const data = await rotate({ userId: user.id });
+    if (data && self) {
+      // The token this tab signed in with has just stopped working: carry on with the new one.
+      session.signIn(data.rotateUserToken.token);
+      closeSubscriptions();
+    }
     if (data) {
       onIssued({ name: data.rotateUserToken.user.name, token: data.rotateUserToken.token, userId: user.id });
       onChanged();
@@ -235,7 +245,7 @@ function UserPanel({ user, viewer, issued, onChanged, onIssued }) {
               <caption class="visually-hidden">API tokens of ${user.name}, newest first</caption>
               <thead><tr><th scope="col">Token</th><th scope="col">Created</th><th scope="col">Last used</th>
                 <th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-              <tbody>${user.tokens.map((t) => html`<${TokenRow} key=${t.id} user=${user} token=${t}
+              <tbody>${user.tokens.map((t) => html`<${TokenRow} key=${t.id} user=${user} token=${t} self=${self}
                                                              onChanged=${onChanged} confirm=${confirm} />`)}</tbody>
             </table>
           </div>`}
