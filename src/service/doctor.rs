@@ -719,20 +719,42 @@ fn error_chain(e: &reqwest::Error) -> String {
     }
 }
 
-/// The readable text of an error page, short.
+/// The readable text of an error page, short: its body's words, without the head, styles or
+/// scripts (LinkedIn's pages carry all three).
 fn page_text(html: &str) -> String {
+    let mut rest = html;
+    let lower = html.to_ascii_lowercase();
+    if let Some(start) = lower.find("<body") {
+        rest = &html[start..];
+    }
     let mut text = String::new();
-    let mut in_tag = false;
-    for ch in html.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            c if !in_tag => text.push(c),
+    let mut skipping: Option<&'static str> = None;
+    while let Some(open) = rest.find('<') {
+        if skipping.is_none() {
+            text.push_str(&rest[..open]);
+        }
+        let Some(close) = rest[open..].find('>') else {
+            break;
+        };
+        let tag = rest[open + 1..open + close].to_ascii_lowercase();
+        let name = tag
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .find(|n| !n.is_empty());
+        const SKIPPED: [&str; 3] = ["style", "script", "head"];
+        let closing = tag.starts_with('/');
+        match (
+            skipping,
+            name.and_then(|n| SKIPPED.into_iter().find(|s| *s == n)),
+        ) {
+            (None, Some(n)) if !closing => skipping = Some(n),
+            (Some(n), Some(m)) if closing && n == m => skipping = None,
             _ => {}
         }
+        text.push(' ');
+        rest = &rest[open + close + 1..];
+    }
+    if skipping.is_none() {
+        text.push_str(rest);
     }
     let words: Vec<&str> = text.split_whitespace().collect();
     let joined = words.join(" ");
@@ -768,4 +790,22 @@ pub fn render(checks: &[Check]) -> String {
         (f, w) => format!("{f} check(s) failed, {w} warning(s).\n"),
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_pages_text_leaves_out_its_head_styles_and_scripts() {
+        let page = "<!DOCTYPE html><html><head><title>LinkedIn: error</title>\
+                    <style>body{margin:0}</style></head><body><main>\
+                    <h1>Bummer, something went wrong.</h1><script>var x = 1;</script>\
+                    <p>The redirect_uri does not match</p></main></body></html>";
+        assert_eq!(
+            page_text(page),
+            "Bummer, something went wrong. The redirect_uri does not match"
+        );
+        assert_eq!(page_text("plain <b>text</b>"), "plain text");
+    }
 }
