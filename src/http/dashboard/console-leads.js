@@ -414,7 +414,7 @@ function Summary({ lead, viewer, onChanged }) {
     ${lead.consents.length === 0
       ? html`<${Empty}><p>No consents recorded: this lead answered no consent on a LinkedIn form.</p></${Empty}>`
       : html`
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Consents">
           <table class="list">
             <caption class="visually-hidden">Consents of this lead, newest first</caption>
             <thead><tr><th scope="col">Consent</th><th scope="col">Answer</th>

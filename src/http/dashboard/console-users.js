@@ -240,7 +240,7 @@ function UserPanel({ user, viewer, issued, onChanged, onIssued }) {
       ${user.tokens.length === 0
         ? html`<${Empty}><p>${user.name} has no token: Rotate token issues one.</p></${Empty}>`
         : html`
-          <div class="table-wrap">
+          <div class="table-wrap contained">
             <table class="list">
               <caption class="visually-hidden">API tokens of ${user.name}, newest first</caption>
               <thead><tr><th scope="col">Token</th><th scope="col">Created</th><th scope="col">Last used</th>
@@ -273,7 +273,7 @@ export function UsersPage({ viewer }) {
           ${data.users.length === 0
             ? html`<${Empty}><p>No users yet. Choose <strong>New</strong>.</p></${Empty}>`
             : html`
-              <div class="table-wrap">
+              <div class="table-wrap contained">
                 <table class="list">
                   <caption class="visually-hidden">API users</caption>
                   <thead><tr><th scope="col">Name</th><th scope="col">Roles</th><th scope="col">Created</th>
@@ -332,7 +332,7 @@ function AuditResults({ filter }) {
     return html`
       <p class="muted list-count" role="status">${countText(totalCount, 'entry', 'entries')}${query.loading ? ' (updating…)' : ''}</p>
       <${Alert} error=${query.error} />
-      <div class="table-wrap">
+      <div class="table-wrap" tabindex="0" role="region" aria-label="Audit log entries">
         <table class="list audit">
           <caption class="visually-hidden">Audit log, newest first, page ${paging.page}</caption>
           <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Operation</th>
