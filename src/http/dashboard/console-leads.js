@@ -470,9 +470,9 @@ export function SubmissionDetails({ submission, headingLevel = 3 }) {
     ${submission.error && html`<p class="warning-box">Processing failed: ${submission.error}</p>`}`;
 }
 
-/** The link to a submission's own page; `at` lets that page find it (there is no submission-by-id query). */
+/** The link to a submission's own page. */
 export function submissionHref(submission) {
-  return `#/submissions/${encodeURIComponent(submission.id)}?at=${encodeURIComponent(submission.submittedAt)}`;
+  return `#/submissions/${encodeURIComponent(submission.id)}`;
 }
 
 function LinkedInInfo({ lead }) {

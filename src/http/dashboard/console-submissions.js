@@ -2,14 +2,10 @@
 // (campaign, form, matching status, lead type, dates, test leads) kept in the URL, so
 // `#/submissions?formId=3` is a drill-down link from anywhere. A submission's page shows its
 // answers, its lead, the match explanation and the LinkedIn fields that matter.
-//
-// The API has no submission-by-id query: the page finds the submission through `formSubmissions`
-// narrowed to the millisecond it was submitted at (`?at=` in the link, see submissionHref), and
-// without `at` (an old link) by walking the newest submissions.
 
 import {
-  Alert, Badge, Empty, Field, Loaded, Loading, Page, Pager, countText, dayEndIso, dayStartIso,
-  fmtDateTime, fmtNumber, gql, href, html, humanize, navigate, useCallback, useEffect, useQuery, useState, usePaging,
+  Alert, Badge, Empty, Field, Loaded, Page, Pager, countText, dayEndIso, dayStartIso, fmtDateTime,
+  href, html, humanize, navigate, useQuery, usePaging,
 } from '/assets/console-lib.js';
 import { CHOICES, SubmissionDetails, choiceOptions, leadName, submissionHref } from '/assets/console-leads.js';
 
@@ -38,16 +34,7 @@ const DETAIL_FIELDS = `id linkedInId submittedAt createdAt testLead leadType for
   profile { id name }
   shownFormVersion { versionId privacyPolicyUrl }`;
 
-const AT = `query ConsoleSubmissionAt($filter: FormSubmissionFilter) {
-  formSubmissions(first: 100, filter: $filter) { edges { node { ${DETAIL_FIELDS} } } }
-}`;
-const WALK = `query ConsoleSubmissionWalk($after: String) {
-  formSubmissions(first: 100, after: $after) {
-    pageInfo { hasNextPage endCursor }
-    edges { node { id submittedAt } }
-  }
-}`;
-const WALK_PAGES = 10;
+const ONE = `query ConsoleFormSubmission($id: ID!) { formSubmission(id: $id) { ${DETAIL_FIELDS} } }`;
 
 const MATCHING = [
   'NEW_LEAD_CREATED', 'UPDATED_EXISTING_LEAD', 'MATCHED_NOT_UPDATED', 'MATCH_FAILED',
@@ -157,60 +144,18 @@ export function SubmissionsPage({ route }) {
     </${Page}>`;
 }
 
-/** Finds one submission by id: by its submission time when the link carries it, else by walking. */
-function useSubmission(id, at) {
-  const [state, setState] = useState({ submission: null, error: null, loading: true, walked: 0 });
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let live = true;
-    const atTime = async (iso) => {
-      const start = new Date(iso);
-      if (Number.isNaN(start.getTime())) return null;
-      const end = new Date(start.getTime() + 1);
-      const data = await gql(AT, { filter: { submittedAfter: start.toISOString(), submittedBefore: end.toISOString() } });
-      return data.formSubmissions.edges.map((e) => e.node).find((s) => s.id === id) ?? null;
-    };
-    (async () => {
-      setState((s) => ({ ...s, loading: true, error: null }));
-      let found = at ? await atTime(at) : null;
-      let walked = 0;
-      let after = null;
-      while (!found && walked < WALK_PAGES) {
-        const data = await gql(WALK, { after });
-        walked += 1;
-        const hit = data.formSubmissions.edges.find((e) => e.node.id === id);
-        if (hit) found = await atTime(hit.node.submittedAt);
-        if (!data.formSubmissions.pageInfo.hasNextPage) break;
-        after = data.formSubmissions.pageInfo.endCursor;
-      }
-      if (live) setState({ submission: found, error: null, loading: false, walked });
-    })().catch((error) => live && setState((s) => ({ ...s, error, loading: false })));
-    return () => {
-      live = false;
-    };
-  }, [id, at, tick]);
-  const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { ...state, reload };
-}
-
-export function SubmissionPage({ id, route }) {
-  const found = useSubmission(id, route.query.get('at'));
+export function SubmissionPage({ id }) {
+  const query = useQuery(ONE, { id });
   const back = { href: '#/submissions', label: 'Form Submissions' };
-  if (found.loading && !found.submission) {
-    return html`<${Page} title=${`Submission ${id}`} back=${back}><${Loading} what="Finding the submission" /></${Page}>`;
-  }
-  if (found.error) {
-    return html`<${Page} title=${`Submission ${id}`} back=${back}>
-      <${Alert} error=${found.error} />
-      <button type="button" class="button secondary" onClick=${found.reload}>Retry</button></${Page}>`;
-  }
-  const s = found.submission;
-  if (!s) {
+  if (query.error?.code === 'NOT_FOUND' && !query.data) {
     return html`<${Page} title="Submission not found" back=${back}>
-      <p>Submission ${id} is not among the ${fmtNumber(found.walked * 100)} newest submissions: it may have
-        been removed by a retention rule or an erasure. Find it
-        in <a href="#/submissions">Form Submissions</a> (filter by form or date) and open it from there.</p></${Page}>`;
+      <p>There is no submission ${id}: a retention rule or an erasure may have removed it.
+        See <a href="#/submissions">Form Submissions</a>.</p></${Page}>`;
   }
+  if (!query.data) {
+    return html`<${Page} title=${`Submission ${id}`} back=${back}><${Loaded} query=${query}>${() => null}</${Loaded}></${Page}>`;
+  }
+  const s = query.data.formSubmission;
   const journey = s.customerJourney;
   return html`
     <${Page} title=${`Submission ${s.id}`} back=${back}>
