@@ -26,7 +26,7 @@ const LIST = `query ConsoleProfiles {
   }
 }`;
 // The API has no `linkedInUserProfile(id)`: the page reads the list and picks its profile.
-const ONE = `query ConsoleProfile { linkedInUserProfiles { ${PROFILE_FIELDS} } }`;
+const ONE = `query ConsoleProfile($id: ID!) { linkedInUserProfile(id: $id) { ${PROFILE_FIELDS} } }`;
 const CREATE = `mutation ConsoleCreateProfile($input: CreateLinkedInUserProfileInput!) {
   createLinkedInUserProfile(input: $input) { id }
 }`;
@@ -353,11 +353,11 @@ function Synchronization({ profile, sync, onStarted }) {
 }
 
 export function ProfilePage({ id, viewer }) {
-  const query = useQuery(ONE);
+  const query = useQuery(ONE, { id });
   const { reload } = query;
   const sync = useSyncRuns(id, reload);
   const since = useRef(Date.now());
-  const profile = query.data?.linkedInUserProfiles.find((p) => p.id === id) ?? null;
+  const profile = query.data?.linkedInUserProfile ?? null;
   // Just back from LinkedIn (or a run going on): discovery stores the accounts in a moment.
   const settling = Boolean(profile && profile.authorizationStatus === 'AUTHORIZED'
     && (profile.accounts.length === 0 || profile.syncStatus === 'SYNCING_ACCOUNTS' || sync.running));
@@ -372,8 +372,9 @@ export function ProfilePage({ id, viewer }) {
     setTick((t) => t + 1);
   };
   const back = { href: '#/profiles', label: 'User Profiles' };
+  const missing = query.error?.code === 'NOT_FOUND';
   return html`
-    <${Loaded} query=${query}>${() => {
+    <${Loaded} query=${missing ? { data: {} } : query}>${() => {
       if (!profile) {
         return html`<${Page} title="Profile not found" back=${back}>
           <p>This LinkedIn user profile does not exist. Choose one from the${' '}
