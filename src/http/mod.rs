@@ -26,6 +26,7 @@ use tower_http::{
 };
 
 pub mod dashboard;
+pub mod export;
 pub mod linkedin;
 
 use crate::{AppState, service::users};
@@ -55,6 +56,10 @@ pub fn router(state: AppState) -> Router {
         .route("/console/", get(dashboard::console))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/ws", get(graphql_ws))
+        .route("/export/leads.csv", get(export::leads_csv))
+        .route("/export/leads.ndjson", get(export::leads_ndjson))
+        .route("/export/submissions.csv", get(export::submissions_csv))
+        .route("/export/submissions.ndjson", get(export::submissions_ndjson))
         .route("/oauth/linkedin/callback", get(linkedin::oauth_callback))
         .route(
             "/webhooks/linkedin",
@@ -115,7 +120,10 @@ fn bearer(value: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-async fn viewer_for(state: &AppState, authorization: Option<&str>) -> Option<users::Viewer> {
+pub(crate) async fn viewer_for(
+    state: &AppState,
+    authorization: Option<&str>,
+) -> Option<users::Viewer> {
     let token = bearer(authorization?)?;
     // A lookup failure is logged as internal; the request then proceeds unauthenticated.
     state

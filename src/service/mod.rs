@@ -5,6 +5,7 @@ pub mod batch;
 pub mod configuration;
 pub mod connector;
 pub mod doctor;
+pub mod export;
 pub mod health;
 pub mod ingest;
 pub mod insight;

@@ -11,6 +11,7 @@ mod contract;
 mod dashboard;
 mod demo;
 mod doctor;
+mod exports;
 mod hardening;
 mod identity;
 mod ingest;
