@@ -53,8 +53,13 @@ enum Command {
         profile: i64,
     },
     /// Print everything leadsync holds about one person as JSON (`leadsync.personal-data/1`, the
-    /// same document as the `exportPersonalData` query), by email or by lead id.
+    /// same document as the `exportPersonalData` query), by email or by lead id; or, with
+    /// `export leads` / `export submissions`, write the lead store as CSV or NDJSON (the same
+    /// bytes as `GET /export/...`).
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Export {
+        #[command(subcommand)]
+        what: Option<Box<ExportCommand>>,
         /// Every lead whose email or work email is this address (trimmed, any case).
         #[arg(long, conflicts_with = "lead_id", required_unless_present = "lead_id")]
         email: Option<String>,
@@ -76,6 +81,66 @@ enum Command {
         #[arg(long)]
         interactive_sign_in: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Leads, newest first (the `leads` list's order), with the `leads` list's filters.
+    Leads {
+        #[command(flatten)]
+        file: ExportFile,
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(long = "campaign-id")]
+        campaign_id: Option<String>,
+        #[arg(long = "form-id")]
+        form_id: Option<String>,
+        /// RFC 3339, e.g. 2026-01-31T00:00:00Z.
+        #[arg(long = "created-after")]
+        created_after: Option<String>,
+        #[arg(long = "created-before")]
+        created_before: Option<String>,
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Form submissions, newest first, with the `formSubmissions` list's filters; with
+    /// `--form-id` and CSV, one column per question of that form.
+    Submissions {
+        #[command(flatten)]
+        file: ExportFile,
+        #[arg(long = "campaign-id")]
+        campaign_id: Option<String>,
+        #[arg(long = "form-id")]
+        form_id: Option<String>,
+        #[arg(long = "account-id")]
+        account_id: Option<String>,
+        #[arg(long = "lead-id")]
+        lead_id: Option<String>,
+        #[arg(long = "matching-status")]
+        matching_status: Option<String>,
+        #[arg(long = "lead-type")]
+        lead_type: Option<String>,
+        #[arg(long = "submitted-after")]
+        submitted_after: Option<String>,
+        #[arg(long = "submitted-before")]
+        submitted_before: Option<String>,
+        /// true or false.
+        #[arg(long = "test-lead")]
+        test_lead: Option<String>,
+    },
+}
+
+#[derive(clap::Args)]
+struct ExportFile {
+    /// csv or ndjson.
+    #[arg(long, default_value = "csv")]
+    format: leadsync::service::export::Format,
+    /// CSV: start with a UTF-8 byte order mark (for Excel).
+    #[arg(long)]
+    bom: bool,
+    /// Write here (complete or not at all: a failed export leaves no file); stdout without it.
+    #[arg(long)]
+    output: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -169,7 +234,14 @@ async fn main() -> anyhow::Result<()> {
             .await?
         }
         Command::Sync { profile } => sync(config, profile).await?,
-        Command::Export { email, lead_id } => {
+        Command::Export {
+            what: Some(what), ..
+        } => export_file(config, *what).await?,
+        Command::Export {
+            what: None,
+            email,
+            lead_id,
+        } => {
             let db = leadsync::db::connect(&config.database_url).await?;
             leadsync::db::migrate(&db, &config.database_url).await?;
             let subject = match (email, lead_id) {
@@ -228,6 +300,113 @@ async fn main() -> anyhow::Result<()> {
             }
             shutdown_signal().await;
         }
+    }
+    Ok(())
+}
+
+/// `leadsync export leads|submissions`: the bytes `GET /export/...` sends, to a file or stdout.
+async fn export_file(config: Config, what: ExportCommand) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    use leadsync::service::export::{self, Dataset};
+    use tokio::io::AsyncWriteExt;
+    let param = |name: &str, value: Option<String>| value.map(|v| (name.to_owned(), v));
+    let (dataset, file, params) = match what {
+        ExportCommand::Leads {
+            file,
+            source,
+            campaign_id,
+            form_id,
+            created_after,
+            created_before,
+            search,
+        } => (
+            Dataset::Leads,
+            file,
+            vec![
+                param("source", source),
+                param("campaignId", campaign_id),
+                param("formId", form_id),
+                param("createdAfter", created_after),
+                param("createdBefore", created_before),
+                param("search", search),
+            ],
+        ),
+        ExportCommand::Submissions {
+            file,
+            campaign_id,
+            form_id,
+            account_id,
+            lead_id,
+            matching_status,
+            lead_type,
+            submitted_after,
+            submitted_before,
+            test_lead,
+        } => (
+            Dataset::Submissions,
+            file,
+            vec![
+                param("campaignId", campaign_id),
+                param("formId", form_id),
+                param("accountId", account_id),
+                param("leadId", lead_id),
+                param("matchingStatus", matching_status),
+                param("leadType", lead_type),
+                param("submittedAfter", submitted_after),
+                param("submittedBefore", submitted_before),
+                param("testLead", test_lead),
+            ],
+        ),
+    };
+    let mut params: Vec<(String, String)> = params.into_iter().flatten().collect();
+    if file.bom {
+        params.push(("bom".into(), "true".into()));
+    }
+    let fail = |e: leadsync::error::AppError| anyhow::anyhow!("{}", e.message());
+    let request = export::parse(dataset, file.format, &params).map_err(fail)?;
+    let db = leadsync::db::connect(&config.database_url).await?;
+    leadsync::db::migrate(&db, &config.database_url).await?;
+    let mut started = export::start(&db, request, leadsync::service::audit::Actor::Cli)
+        .await
+        .map_err(fail)?;
+    // A file is written beside its name and renamed when complete.
+    let partial = file.output.as_ref().map(|path| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".partial");
+        std::path::PathBuf::from(name)
+    });
+    let mut out: Box<dyn tokio::io::AsyncWrite + Unpin> = match &partial {
+        Some(path) => Box::new(tokio::fs::File::create(path).await?),
+        None => Box::new(tokio::io::stdout()),
+    };
+    let mut result = Ok(());
+    while let Some(chunk) = started.body.next().await {
+        match chunk {
+            Ok(bytes) => {
+                if let Err(e) = out.write_all(&bytes).await {
+                    result = Err(anyhow::Error::from(e));
+                    break;
+                }
+            }
+            Err(e) => {
+                result = Err(anyhow::anyhow!("the export failed: {}", e.message()));
+                break;
+            }
+        }
+    }
+    if result.is_ok() {
+        result = out.flush().await.map_err(Into::into);
+    }
+    drop(out);
+    // The stream's end wrote its audit entry; a failure writes it when the stream goes.
+    drop(started);
+    match (result, partial, file.output) {
+        (Ok(()), Some(partial), Some(path)) => tokio::fs::rename(partial, path).await?,
+        (Err(e), Some(partial), _) => {
+            let _ = tokio::fs::remove_file(partial).await;
+            return Err(e);
+        }
+        (result, _, _) => result?,
     }
     Ok(())
 }

@@ -756,3 +756,79 @@ async fn a_large_export_streams_in_batches() {
     assert!(got.frames > 1);
     assert_eq!(got.lines().len(), total as usize);
 }
+
+#[tokio::test]
+async fn the_export_command_writes_the_same_bytes() {
+    let env = synced().await;
+    let app = &env.app;
+    for value in TRICKY {
+        create_lead(&app.db, company(value), LeadSource::Manual)
+            .await
+            .unwrap();
+    }
+    let admin = app.admin().await;
+    let config = app.state.config.clone();
+    let dir = std::env::temp_dir().join(format!("leadsync-export-{}", rand::random::<u32>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (args, uri) in [
+        (
+            vec!["leads", "--format", "csv", "--bom", "--search", "tricky"],
+            "/export/leads.csv?bom=true&search=tricky",
+        ),
+        (vec!["leads", "--format", "ndjson"], "/export/leads.ndjson"),
+        (
+            vec!["submissions", "--format", "csv", "--test-lead", "false"],
+            "/export/submissions.csv?testLead=false",
+        ),
+    ] {
+        let file = dir.join("out");
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_leadsync"))
+            .arg("export")
+            .args(&args)
+            .arg("--output")
+            .arg(&file)
+            .env("DATABASE_URL", &config.database_url)
+            .env(
+                "LEADSYNC_SECRET_KEY",
+                config.secret_key.as_ref().unwrap().expose(),
+            )
+            .env("LEADSYNC_LOG", "error")
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let served = export(app, Some(&admin), uri).await;
+        assert_eq!(served.status, StatusCode::OK);
+        assert_eq!(std::fs::read(&file).unwrap(), served.body, "{args:?}");
+    }
+    // A bad filter: refused with the parameter's name, and no file.
+    let file = dir.join("refused");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_leadsync"))
+        .args(["export", "leads", "--source", "FAX", "--output"])
+        .arg(&file)
+        .env("DATABASE_URL", &config.database_url)
+        .env(
+            "LEADSYNC_SECRET_KEY",
+            config.secret_key.as_ref().unwrap().expose(),
+        )
+        .env("LEADSYNC_LOG", "error")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("source:"));
+    assert!(!file.exists());
+    let cli = entity::audit_entry::Entity::find()
+        .filter(entity::audit_entry::Column::Actor.eq("CLI"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(cli.len(), 3, "one entry per command: {cli:?}");
+    assert!(cli.iter().all(|e| e.operation.starts_with("export")));
+    std::fs::remove_dir_all(&dir).ok();
+}
