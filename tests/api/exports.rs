@@ -716,7 +716,11 @@ async fn exports_take_the_api_s_tokens_roles_and_filter_words() {
 
 #[tokio::test]
 async fn a_large_export_streams_in_batches() {
-    let app = TestApp::new().await;
+    // On a synced store (as the CLI test below): on SQLite, a bulk insert as the first write of a
+    // fresh test database has now and then failed with "no such table: leads" when the export
+    // tests run together; not understood yet, see the session notes.
+    let env = synced().await;
+    let app = &env.app;
     let admin = app.admin().await;
     let now = chrono::Utc::now();
     let total = 5_000;
@@ -742,7 +746,7 @@ async fn a_large_export_streams_in_batches() {
             .await
             .unwrap();
     }
-    let got = export(&app, Some(&admin), "/export/leads.csv").await;
+    let got = export(app, Some(&admin), "/export/leads.csv?source=IMPORT").await;
     assert_eq!(got.status, StatusCode::OK);
     assert!(got.frames > 1, "{} frames", got.frames);
     let (_, rows) = csv_maps(&got.text());
@@ -752,7 +756,7 @@ async fn a_large_export_streams_in_batches() {
     // Newest first, as the list.
     assert_eq!(rows[0]["email"], "person0@example.com");
     assert_eq!(rows[4_999]["email"], "person4999@example.com");
-    let got = export(&app, Some(&admin), "/export/leads.ndjson?source=IMPORT").await;
+    let got = export(app, Some(&admin), "/export/leads.ndjson?source=IMPORT").await;
     assert!(got.frames > 1);
     assert_eq!(got.lines().len(), total as usize);
 }
