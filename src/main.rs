@@ -118,6 +118,8 @@ enum ExportCommand {
         lead_id: Option<String>,
         #[arg(long = "matching-status")]
         matching_status: Option<String>,
+        #[arg(long = "processing-state")]
+        processing_state: Option<String>,
         #[arg(long = "lead-type")]
         lead_type: Option<String>,
         #[arg(long = "submitted-after")]
@@ -338,6 +340,7 @@ async fn export_file(config: Config, what: ExportCommand) -> anyhow::Result<()> 
             account_id,
             lead_id,
             matching_status,
+            processing_state,
             lead_type,
             submitted_after,
             submitted_before,
@@ -351,6 +354,7 @@ async fn export_file(config: Config, what: ExportCommand) -> anyhow::Result<()> 
                 param("accountId", account_id),
                 param("leadId", lead_id),
                 param("matchingStatus", matching_status),
+                param("processingState", processing_state),
                 param("leadType", lead_type),
                 param("submittedAfter", submitted_after),
                 param("submittedBefore", submitted_before),

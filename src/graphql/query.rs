@@ -310,6 +310,8 @@ pub struct FormSubmissionFilter {
     pub account_id: Option<ID>,
     pub lead_id: Option<ID>,
     pub matching_status: Option<MatchingStatus>,
+    /// UNPROCESSED, SUCCEEDED or FAILED: find the submissions the pipeline could not process.
+    pub processing_state: Option<ProcessingState>,
     /// Ads (SPONSORED) or one of the organic types.
     pub lead_type: Option<LeadType>,
     pub submitted_after: Option<DateTime<Utc>>,
@@ -326,6 +328,7 @@ impl FormSubmissionFilter {
             account_id: parse(&self.account_id, "account")?,
             lead_id: parse(&self.lead_id, "lead")?,
             matching_status: self.matching_status.map(Into::into),
+            processing_state: self.processing_state.map(Into::into),
             lead_type: self.lead_type.map(Into::into),
             submitted_after: self.submitted_after,
             submitted_before: self.submitted_before,

@@ -22,7 +22,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use serde_json::{Map, Value, json};
 
 use crate::{
-    domain::{LeadSource, LeadType, MatchingStatus},
+    domain::{LeadSource, LeadType, MatchingStatus, ProcessingState},
     error::{AppError, AppResult},
     service::{
         audit::{self, Actor, Entry},
@@ -81,6 +81,7 @@ impl Dataset {
                 "accountId",
                 "leadId",
                 "matchingStatus",
+                "processingState",
                 "leadType",
                 "submittedAfter",
                 "submittedBefore",
@@ -260,6 +261,16 @@ pub fn parse(
             lead_id: id("leadId", "lead")?,
             matching_status: get("matchingStatus")
                 .map(|v| enum_param("matchingStatus", "MatchingStatus", MatchingStatus::ALL, v))
+                .transpose()?,
+            processing_state: get("processingState")
+                .map(|v| {
+                    enum_param(
+                        "processingState",
+                        "ProcessingState",
+                        ProcessingState::ALL,
+                        v,
+                    )
+                })
                 .transpose()?,
             lead_type: get("leadType")
                 .map(|v| enum_param("leadType", "LeadType", LeadType::ALL, v))

@@ -138,6 +138,7 @@ pub struct SubmissionFilter {
     pub account_id: Option<i64>,
     pub lead_id: Option<i64>,
     pub matching_status: Option<MatchingStatus>,
+    pub processing_state: Option<crate::domain::ProcessingState>,
     pub lead_type: Option<crate::domain::LeadType>,
     pub submitted_after: Option<DateTime<Utc>>,
     pub submitted_before: Option<DateTime<Utc>>,
@@ -161,6 +162,9 @@ fn filtered_submissions(filter: &SubmissionFilter) -> Select<form_submission::En
     }
     if let Some(v) = filter.matching_status {
         cond = cond.add(C::MatchingStatus.eq(v.as_str()));
+    }
+    if let Some(v) = filter.processing_state {
+        cond = cond.add(C::ProcessingState.eq(v.as_str()));
     }
     if let Some(v) = filter.lead_type {
         cond = cond.add(C::LeadType.eq(v.as_str()));
@@ -186,6 +190,7 @@ fn counter_of(filter: &SubmissionFilter) -> Option<String> {
         account_id: None,
         lead_id: None,
         matching_status: None,
+        processing_state: None,
         lead_type: None,
         submitted_after: None,
         submitted_before: None,

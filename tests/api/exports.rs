@@ -588,6 +588,7 @@ async fn submission_exports_hold_the_list_and_one_form_s_questions_as_columns() 
             listed[0]["lead"]["id"].as_str().unwrap().to_owned(),
         ),
         ("matchingStatus", "NEW_LEAD_CREATED".to_owned()),
+        ("processingState", "SUCCEEDED".to_owned()),
         ("leadType", "SPONSORED".to_owned()),
         ("testLead", "false".to_owned()),
         (
@@ -676,6 +677,10 @@ async fn exports_take_the_api_s_tokens_roles_and_filter_words() {
             "matchingStatus",
         ),
         ("/export/submissions.ndjson?leadType=ADS", "leadType"),
+        (
+            "/export/submissions.csv?processingState=DONE",
+            "processingState",
+        ),
         ("/export/submissions.ndjson?accountId=x", "accountId"),
         ("/export/submissions.ndjson?leadId=0", "leadId"),
         (

@@ -940,6 +940,9 @@ async fn form_submissions_filters_select_the_matching_submissions() {
         (json!({ "matchingStatus": "NEW_LEAD_CREATED" }), vec![1, 0]),
         (json!({ "matchingStatus": "PENDING" }), vec![4]),
         (json!({ "matchingStatus": "MATCH_FAILED" }), vec![]),
+        (json!({ "processingState": "SUCCEEDED" }), vec![3, 2, 1, 0]),
+        (json!({ "processingState": "UNPROCESSED" }), vec![4]),
+        (json!({ "processingState": "FAILED" }), vec![]),
         (json!({ "submittedAfter": after }), vec![4, 3, 2, 1]),
         (json!({ "submittedBefore": before }), vec![2, 1, 0]),
         (

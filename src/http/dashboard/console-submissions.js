@@ -40,6 +40,9 @@ const MATCHING = [
   'NEW_LEAD_CREATED', 'UPDATED_EXISTING_LEAD', 'MATCHED_NOT_UPDATED', 'MATCH_FAILED',
   'LEAD_CREATION_FAILED', 'LEAD_UPDATE_FAILED', 'PENDING',
 ];
+const PROCESSING = [
+  ['UNPROCESSED', 'Unprocessed'], ['SUCCEEDED', 'Succeeded'], ['FAILED', 'Failed'],
+];
 const LEAD_TYPES = [
   ['SPONSORED', 'Sponsored (ads)'], ['COMPANY', 'Company page'],
   ['ORGANIZATION_PRODUCT', 'Product page'], ['EVENT', 'Event'],
@@ -49,6 +52,7 @@ function readFilters(query) {
   const get = (name) => query.get(name) ?? '';
   return {
     campaignId: get('campaignId'), formId: get('formId'), matchingStatus: get('matchingStatus'),
+    processingState: get('processingState'),
     leadType: get('leadType'), from: get('from'), to: get('to'), test: get('test'), leadId: get('leadId'),
   };
 }
@@ -102,6 +106,7 @@ export function SubmissionsPage({ route }) {
     campaignId: filters.campaignId || null,
     formId: filters.formId || null,
     matchingStatus: filters.matchingStatus || null,
+    processingState: filters.processingState || null,
     leadType: filters.leadType || null,
     leadId: filters.leadId || null,
     submittedAfter: dayStartIso(filters.from),
@@ -133,6 +138,7 @@ export function SubmissionsPage({ route }) {
         ${select('submission-campaign', 'Campaign', 'campaignId', choiceOptions(choices.data?.linkedInCampaigns ?? []), 'All campaigns')}
         ${select('submission-form', 'Form', 'formId', choiceOptions(choices.data?.linkedInForms ?? []), 'All forms')}
         ${select('submission-matching', 'Matching status', 'matchingStatus', MATCHING.map((m) => [m, humanize(m)]), 'Any status')}
+        ${select('submission-processing', 'Processing state', 'processingState', PROCESSING, 'Any state')}
         ${select('submission-lead-type', 'Lead type', 'leadType', LEAD_TYPES, 'All lead types')}
         ${date('submission-from', 'Submitted from', 'from')}
         ${date('submission-to', 'Submitted to', 'to')}
