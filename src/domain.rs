@@ -46,6 +46,17 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// What an entry of the lead event log records (`service::lead_events`).
+    LeadEventKind {
+        LeadCreated = "LEAD_CREATED",
+        LeadUpdated = "LEAD_UPDATED",
+        LeadDeleted = "LEAD_DELETED",
+        LeadErased = "LEAD_ERASED",
+        SubmissionReceived = "SUBMISSION_RECEIVED",
+    }
+);
+
 text_enum!(LeadSource {
     LinkedinSponsoredContent = "LINKEDIN_SPONSORED_CONTENT",
     LinkedinCompanyPage = "LINKEDIN_COMPANY_PAGE",

@@ -12,6 +12,7 @@ pub mod field_mapping;
 pub mod form_submission;
 pub mod integration_configuration;
 pub mod lead;
+pub mod lead_event;
 pub mod lead_type_setting;
 pub mod linkedin_account;
 pub mod linkedin_campaign;
@@ -41,6 +42,7 @@ pub mod prelude {
     pub use super::form_submission::Entity as FormSubmission;
     pub use super::integration_configuration::Entity as IntegrationConfiguration;
     pub use super::lead::Entity as Lead;
+    pub use super::lead_event::Entity as LeadEvent;
     pub use super::lead_type_setting::Entity as LeadTypeSetting;
     pub use super::linkedin_account::Entity as LinkedinAccount;
     pub use super::linkedin_campaign::Entity as LinkedinCampaign;

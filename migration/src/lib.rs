@@ -11,6 +11,7 @@ mod m20261207_000007_consent_records;
 mod m20261207_000008_audit_append_only;
 mod m20261207_000009_answers_by_question;
 mod m20261207_000010_submissions_by_processing_state;
+mod m20261207_000011_lead_events;
 
 /// The text a lead's `search` matches (the PostgreSQL trigram index is over this expression).
 pub use m20261207_000001_flat_lists::SEARCH_TEXT;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000008_audit_append_only::Migration),
             Box::new(m20261207_000009_answers_by_question::Migration),
             Box::new(m20261207_000010_submissions_by_processing_state::Migration),
+            Box::new(m20261207_000011_lead_events::Migration),
         ]
     }
 }

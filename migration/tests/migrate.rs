@@ -23,7 +23,8 @@ use sea_orm_migration::sea_orm::{
 use serde_json::json;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const TABLES: [&str; 26] = [
+const TABLES: [&str; 27] = [
+    "lead_events",
     "consent_records",
     "audit_log",
     "erased_subjects",

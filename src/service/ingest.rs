@@ -27,12 +27,14 @@ use sea_orm::{
 use serde_json::{Value as Json, json};
 
 use crate::{
-    domain::{LeadSource, MatchingStatus, OnMatchFail, ProcessingState},
+    domain::{LeadEventKind, LeadSource, MatchingStatus, OnMatchFail, ProcessingState},
     error::{AppError, AppResult},
     events::{EventBus, LeadOutcome, LeadSynced},
     linkedin::model::{self, AnswerValue, LeadForm, LeadResponse},
     service::{
-        configuration, mappings,
+        configuration,
+        lead_events::{self, NewEvent},
+        mappings,
         matching::{self, AnswerRef, Decision, MappedValues, Strategy},
         strategies,
     },
@@ -44,7 +46,6 @@ pub const MAX_FORMS: usize = 200;
 const INSERT_CHUNK: usize = 500;
 /// Lead rows per multi-row statement (29 values a row).
 const LEAD_CHUNK: usize = 250;
-const INGEST_LOCK_KEY: i64 = 0x1ead_1a9e;
 
 #[derive(Debug, Default, Clone)]
 pub struct IngestRequest {
@@ -292,15 +293,8 @@ pub async fn ingest(
         });
     }
 
-    let txn = db.begin().await?;
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        txn.query_one_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [INGEST_LOCK_KEY.into()],
-        ))
-        .await?;
-    }
+    // One writer at a time (PostgreSQL): claims, matching and the event log's positions.
+    let txn = lead_events::begin(db).await?;
     if !retry_ids.is_empty() {
         form_submission::Entity::delete_many()
             .filter(form_submission::Column::Id.is_in(retry_ids))
@@ -331,6 +325,7 @@ pub async fn ingest(
     .await?;
     let mut marks = Vec::with_capacity(prepared.len());
     let mut events = Vec::new();
+    let mut logged = Vec::new();
     for (p, outcome) in prepared.iter().zip(outcomes) {
         let submission_id = claimed[&p.response.linkedin_id];
         report.submissions_created += 1;
@@ -391,6 +386,32 @@ pub async fn ingest(
                     lead_id,
                 });
                 if let (Some(outcome), Some(lead_id)) = (event, lead_id) {
+                    let logged_event = |kind| NewEvent {
+                        kind,
+                        lead_id,
+                        submission_id: Some(submission_id),
+                        outcome: None,
+                        campaign_id: p.campaign_id,
+                        form_id: p.form.as_ref().map(|f| f.id),
+                        lead_type: Some(p.response.lead_type.clone()),
+                    };
+                    match outcome {
+                        LeadOutcome::Created => {
+                            logged.push(logged_event(LeadEventKind::LeadCreated))
+                        }
+                        LeadOutcome::Updated => {
+                            logged.push(logged_event(LeadEventKind::LeadUpdated))
+                        }
+                        LeadOutcome::Unchanged => {}
+                    }
+                    logged.push(NewEvent {
+                        outcome: Some(match outcome {
+                            LeadOutcome::Created => "CREATED",
+                            LeadOutcome::Updated => "UPDATED",
+                            LeadOutcome::Unchanged => "UNCHANGED",
+                        }),
+                        ..logged_event(LeadEventKind::SubmissionReceived)
+                    });
                     events.push(LeadSynced {
                         outcome,
                         lead_id,
@@ -426,6 +447,7 @@ pub async fn ingest(
     }
     mark_all(&txn, &prepared, &marks, now).await?;
     record_consents(&txn, &marks, now).await?;
+    lead_events::append(&txn, &logged, now).await?;
     if let Some((account, ms)) = request.cursor {
         advance_cursor(&txn, account, ms).await?;
     }

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use entity::{form_submission, lead};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait,
-    IdenStatic, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Select, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, IdenStatic, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, Set,
     sea_query::{
         Alias, Asterisk, Expr, ExprTrait, LikeExpr, Order, Query, SelectStatement, UnionType,
     },
@@ -13,11 +13,14 @@ use sea_orm::{
 use serde_json::{Map, Value as Json};
 
 use crate::{
-    domain::LeadSource,
+    domain::{LeadEventKind, LeadSource},
     error::{AppError, AppResult},
-    service::paging::{
-        COUNT_LIMIT, Page, add_total_column, bounded_count, count_of, counted, decode_cursor,
-        encode_cursor, fetch_rows, into_page,
+    service::{
+        lead_events::{self, NewEvent},
+        paging::{
+            COUNT_LIMIT, Page, add_total_column, bounded_count, count_of, counted, decode_cursor,
+            encode_cursor, fetch_rows, into_page,
+        },
     },
 };
 
@@ -218,10 +221,23 @@ pub async fn create_lead(
         ..Default::default()
     };
     apply(&mut model, changes)?;
-    Ok(model.insert(db).await?)
+    let txn = lead_events::begin(db).await?;
+    let created = model.insert(&txn).await?;
+    lead_events::append(
+        &txn,
+        &[NewEvent::lead(LeadEventKind::LeadCreated, &created)],
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
 pub async fn get_lead(db: &DatabaseConnection, id: i64) -> AppResult<lead::Model> {
+    get_lead_in(db, id).await
+}
+
+async fn get_lead_in(db: &impl ConnectionTrait, id: i64) -> AppResult<lead::Model> {
     lead::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -233,17 +249,35 @@ pub async fn update_lead(
     id: i64,
     changes: LeadChanges,
 ) -> AppResult<lead::Model> {
-    let existing = get_lead(db, id).await?;
+    let txn = lead_events::begin(db).await?;
+    let existing = get_lead_in(&txn, id).await?;
     let mut model: lead::ActiveModel = existing.into();
     apply(&mut model, changes)?;
-    model.updated_at = Set(Utc::now());
-    Ok(model.update(db).await?)
+    let now = Utc::now();
+    model.updated_at = Set(now);
+    let updated = model.update(&txn).await?;
+    lead_events::append(
+        &txn,
+        &[NewEvent::lead(LeadEventKind::LeadUpdated, &updated)],
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 /// Deletes the lead; its submissions stay, unlinked (the database sets their lead to null).
 pub async fn delete_lead(db: &DatabaseConnection, id: i64) -> AppResult<lead::Model> {
-    let existing = get_lead(db, id).await?;
-    existing.clone().delete(db).await?;
+    let txn = lead_events::begin(db).await?;
+    let existing = get_lead_in(&txn, id).await?;
+    existing.clone().delete(&txn).await?;
+    lead_events::append(
+        &txn,
+        &[NewEvent::lead(LeadEventKind::LeadDeleted, &existing)],
+        Utc::now(),
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(lead_id = id, "deleted lead");
     Ok(existing)
 }
@@ -572,6 +606,19 @@ pub async fn list_leads(
     Ok((page, total))
 }
 
+/// What remains of an erased lead in the event log: its id, nothing of the person.
+fn erased_event(lead_id: i64) -> NewEvent {
+    NewEvent {
+        kind: LeadEventKind::LeadErased,
+        lead_id,
+        submission_id: None,
+        outcome: None,
+        campaign_id: None,
+        form_id: None,
+        lead_type: None,
+    }
+}
+
 /// Erases a lead: deletes it with its submissions and answers, and keeps a tombstone of each
 /// LinkedIn response id so that no later sync brings the person back.
 /// `secret_key` keys the hash of the person's email kept to say, on a later export, that they
@@ -582,9 +629,8 @@ pub async fn erase_lead(
     id: i64,
     by_user: Option<i64>,
 ) -> AppResult<(lead::Model, usize)> {
-    use sea_orm::TransactionTrait;
-    let existing = get_lead(db, id).await?;
-    let txn = db.begin().await?;
+    let txn = lead_events::begin(db).await?;
+    let existing = get_lead_in(&txn, id).await?;
     let submissions = form_submission::Entity::find()
         .filter(form_submission::Column::LeadId.eq(id))
         .all(&txn)
@@ -609,6 +655,8 @@ pub async fn erase_lead(
     }
     lead::Entity::delete_by_id(id).exec(&txn).await?;
     crate::service::privacy::record_erasure(&txn, secret_key, &existing, by_user, now).await?;
+    lead_events::forget_lead(&txn, id).await?;
+    lead_events::append(&txn, &[erased_event(id)], now).await?;
     txn.commit().await?;
     tracing::info!(lead_id = id, submissions = submissions.len(), "erased lead");
     Ok((existing, submissions.len()))
@@ -618,8 +666,8 @@ pub async fn erase_lead(
 /// submission and its answers, remembered by a tombstone; its lead too when nothing else is left
 /// of it, otherwise the lead's submission count drops.
 pub async fn erase_response(db: &DatabaseConnection, linkedin_id: &str) -> AppResult<bool> {
-    use sea_orm::TransactionTrait;
-    let txn = db.begin().await?;
+    let txn = lead_events::begin(db).await?;
+    let now = Utc::now();
     entity::erased_response::Entity::insert(entity::erased_response::ActiveModel {
         id: sea_orm::ActiveValue::NotSet,
         linkedin_response_id: Set(linkedin_id.to_owned()),
@@ -658,10 +706,18 @@ pub async fn erase_response(db: &DatabaseConnection, linkedin_id: &str) -> AppRe
             .is_ok_and(LeadSource::is_linkedin);
         if others == 0 && from_linkedin {
             lead::Entity::delete_by_id(lead_id).exec(&txn).await?;
+            lead_events::forget_lead(&txn, lead_id).await?;
+            lead_events::append(&txn, &[erased_event(lead_id)], now).await?;
         } else {
             let mut active: lead::ActiveModel = lead.into();
             active.submission_count = Set(others as i32);
-            active.update(&txn).await?;
+            let updated = active.update(&txn).await?;
+            lead_events::append(
+                &txn,
+                &[NewEvent::lead(LeadEventKind::LeadUpdated, &updated)],
+                now,
+            )
+            .await?;
         }
     }
     txn.commit().await?;

@@ -9,6 +9,7 @@ pub mod export;
 pub mod health;
 pub mod ingest;
 pub mod insight;
+pub mod lead_events;
 pub mod leads;
 pub mod linkedin;
 pub mod mappings;

@@ -165,7 +165,8 @@ pub async fn purge(
             if ids.is_empty() {
                 break;
             }
-            let txn = db.begin().await?;
+            let txn = crate::service::lead_events::begin(db).await?;
+            crate::service::lead_events::forget_leads(&txn, &ids).await?;
             loop {
                 let removed = remove_submissions(
                     &txn,

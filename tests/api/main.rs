@@ -16,6 +16,7 @@ mod hardening;
 mod identity;
 mod ingest;
 mod insight;
+mod lead_events;
 mod leads;
 mod linkedin_reads;
 mod live;
