@@ -154,6 +154,18 @@ pub struct Config {
     )]
     pub ws_init_timeout_ms: u64,
 
+    /// Milliseconds between the checks of an open WebSocket's token (through the token cache, so
+    /// a fresh entry costs nothing): a token revoked or a user disabled closes the socket with
+    /// 4401, roles that no longer subscribe with 4403.
+    #[arg(
+        long,
+        env = "LEADSYNC_WS_AUTH_CHECK_MS",
+        default_value_t = 15_000,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub ws_auth_check_ms: u64,
+
     #[command(flatten)]
     pub linkedin: LinkedInConfig,
 }
@@ -241,6 +253,7 @@ impl Config {
             rate_limit_per_minute: 1200,
             auth_cache_secs: 10,
             ws_init_timeout_ms: 10_000,
+            ws_auth_check_ms: 15_000,
             linkedin: LinkedInConfig {
                 linkedin_client_id: String::new(),
                 linkedin_client_secret: None,

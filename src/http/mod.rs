@@ -586,6 +586,15 @@ impl Executor for CodedSchema {
         if let Some(refused) = refuse(&mut request) {
             return futures::stream::once(async move { refused }).boxed();
         }
+        // On a socket, the operation runs as its viewer was last checked (request data comes
+        // before the session's, which holds the viewer of `connection_init`).
+        let live = session_data
+            .as_ref()
+            .and_then(|data| data.get(&std::any::TypeId::of::<LiveViewer>()))
+            .and_then(|live| live.downcast_ref::<LiveViewer>());
+        if let Some(live) = live {
+            request = request.data(live.get());
+        }
         Executor::execute_stream(&self.0, request, session_data)
             .map(with_codes)
             .boxed()
@@ -719,6 +728,14 @@ async fn graphiql(State(state): State<AppState>) -> Response {
 // before the connection is acknowledged (or an init without a token), 4403 a token that is not
 // valid, 4408 no `connection_init` in time (LEADSYNC_WS_INIT_TIMEOUT_MS), 4409 a subscribe whose
 // id is in use, 4429 a second `connection_init`.
+//
+// An open socket keeps its token checked: every `LEADSYNC_WS_AUTH_CHECK_MS` (and at each
+// `subscribe`) the token is authenticated again through the `ViewerCache` (no statement while its
+// entry is fresh; the API's revocations, disablings and role changes clear it). A token that no
+// longer authenticates (revoked, or its user disabled) closes the socket with 4401 "Unauthorized:
+// ..."; roles changed to ones without lead access (no LEADGEN_ADMINISTRATOR, LEADGEN_SALESPERSON
+// or SYSTEM_ADMINISTRATOR) close it with 4403 "Forbidden: ...". Other role changes apply to the
+// operations started after the check (`LiveViewer`). graphql-ws clients do not retry a 4401.
 
 /// The server pings (WebSocket ping frames, answered by every client's WebSocket layer) this
 /// often; a client from which nothing arrived for `IDLE_LIMIT` is gone and its socket closed.
@@ -852,6 +869,56 @@ fn lock(session: &Shared) -> std::sync::MutexGuard<'_, Session> {
     session.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The viewer of an open socket as last checked: its operations run as this viewer (it stands in
+/// for the one authenticated at `connection_init`, so that a role change applies to them).
+#[derive(Clone)]
+pub(crate) struct LiveViewer(std::sync::Arc<std::sync::Mutex<users::Viewer>>);
+
+impl LiveViewer {
+    fn new(viewer: users::Viewer) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(viewer)))
+    }
+
+    fn get(&self) -> users::Viewer {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(&self, viewer: users::Viewer) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = viewer;
+    }
+}
+
+/// Why a socket's token no longer serves it: the close code and reason.
+type Revoked = (u16, &'static str);
+
+const TOKEN_REVOKED: Revoked = (
+    4401,
+    "Unauthorized: the API token was revoked or its user disabled",
+);
+const ROLES_REVOKED: Revoked = (
+    4403,
+    "Forbidden: the user's roles no longer allow subscriptions",
+);
+
+/// Authenticates a socket's token again (through the cache) and updates its viewer; `Err` with
+/// the close frame when the socket must close. A lookup that fails (the database is down) keeps
+/// the socket as it is: the next check decides.
+async fn recheck(state: &AppState, token: &str, live: &LiveViewer) -> Result<(), Revoked> {
+    match state.viewers.authenticate(&state.db, token).await {
+        Ok(Some(viewer)) => {
+            let before = live.get();
+            let lead_access = crate::graphql::guard::LEAD_USERS;
+            if viewer.roles != before.roles && !viewer.has_any(lead_access) {
+                return Err(ROLES_REVOKED);
+            }
+            live.set(viewer);
+            Ok(())
+        }
+        Ok(None) => Err(TOKEN_REVOKED),
+        Err(_) => Ok(()),
+    }
+}
+
 /// Authenticates `connection_init` before handing the socket to async-graphql, then checks every
 /// further message (graphql-transport-ws) before async-graphql executes it.
 async fn serve_socket(state: AppState, protocol: WebSocketProtocols, socket: WebSocket) {
@@ -921,6 +988,9 @@ async fn serve_socket(state: AppState, protocol: WebSocketProtocols, socket: Web
         let _ = sink.send(close_frame(4403, "Forbidden")).await;
         return;
     };
+    // viewer_for found a bearer token in it.
+    let token: std::sync::Arc<str> = bearer(authorization).unwrap_or_default().into();
+    let live = LiveViewer::new(viewer.clone());
 
     let session = Shared::default();
     lock(&session).last_seen = Some(std::time::Instant::now());
@@ -930,8 +1000,14 @@ async fn serve_socket(state: AppState, protocol: WebSocketProtocols, socket: Web
         serde_json::from_value::<ClientMessage>(init).map_err(serde_json::Error::custom)
     });
     let reader = session.clone();
+    let (reader_state, reader_token, reader_live) = (state.clone(), token.clone(), live.clone());
     let rest = futures::stream::unfold(stream, move |mut stream| {
         let session = reader.clone();
+        let (state, token, live) = (
+            reader_state.clone(),
+            reader_token.clone(),
+            reader_live.clone(),
+        );
         async move {
             loop {
                 let message = match stream.next().await {
@@ -960,6 +1036,10 @@ async fn serve_socket(state: AppState, protocol: WebSocketProtocols, socket: Web
                         return refuse(4429, "Too many initialisation requests".into());
                     }
                     "subscribe" => {
+                        // A new operation runs as the token's user is now.
+                        if let Err((code, reason)) = recheck(&state, &token, &live).await {
+                            return refuse(code, reason.into());
+                        }
                         let fresh = lock(&session).active.insert(id.clone());
                         if !fresh {
                             return refuse(4409, format!("Subscriber for {id} already exists"));
@@ -986,14 +1066,22 @@ async fn serve_socket(state: AppState, protocol: WebSocketProtocols, socket: Web
         first.chain(rest),
         protocol,
     )
-    .on_connection_init(move |_| async move {
-        let mut data = Data::default();
-        data.insert(viewer);
-        Ok(data)
+    .on_connection_init({
+        let live = live.clone();
+        move |_| async move {
+            let mut data = Data::default();
+            data.insert(viewer);
+            data.insert(live);
+            Ok(data)
+        }
     });
     futures::pin_mut!(protocol_stream);
     let mut pings = tokio::time::interval(PING_EVERY);
     pings.tick().await;
+    let check_every = Duration::from_millis(state.config.ws_auth_check_ms.max(1));
+    let mut checks =
+        tokio::time::interval_at(tokio::time::Instant::now() + check_every, check_every);
+    checks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let outgoing = tokio::select! {
             message = protocol_stream.next() => match message {
@@ -1016,6 +1104,14 @@ async fn serve_socket(state: AppState, protocol: WebSocketProtocols, socket: Web
                     return;
                 }
             },
+            _ = checks.tick() => {
+                if let Err((code, reason)) = recheck(&state, &token, &live).await {
+                    tracing::info!(user_id = live.get().user_id, code, "closed a WebSocket: {reason}");
+                    let _ = sink.send(close_frame(code, reason)).await;
+                    return;
+                }
+                continue;
+            }
             _ = pings.tick() => {
                 let idle = lock(&session).last_seen.is_some_and(|t| t.elapsed() > IDLE_LIMIT);
                 if idle {

@@ -426,3 +426,166 @@ async fn subscribers_share_one_load_per_event() {
         "{statements} statements to deliver one event to 50 subscribers"
     );
 }
+
+/// The close frame a socket gets within `within` (pings skipped; a lead arriving first fails):
+/// its code and reason.
+async fn closed_within(ws: &mut crate::server::Ws, within: Duration) -> (u16, String) {
+    let frame = tokio::time::timeout(within, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => return other,
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the socket was not closed within {within:?}"));
+    match frame {
+        Some(Ok(Message::Close(Some(frame)))) => (u16::from(frame.code), frame.reason.to_string()),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
+
+/// A lead of the subscription, or a failure naming what came instead.
+async fn next_lead(ws: &mut crate::server::Ws) -> String {
+    let message = next_json(ws).await;
+    assert_eq!(message["type"], "next", "{message}");
+    message["payload"]["data"]["leadSynced"]["lead"]["email"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{message}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn revoked_tokens_disabled_users_and_demoted_roles_lose_their_sockets() {
+    use leadsync::service::users;
+    const CHECK_MS: u64 = 200;
+    let app = TestApp::with_config(|config| config.ws_auth_check_ms = CHECK_MS).await;
+    let admin = app.admin().await;
+    let mut made = Vec::new();
+    for name in ["kept", "revoked", "disabled", "demoted"] {
+        let created = users::create_user(&app.db, name, &[Role::LeadgenSalesperson])
+            .await
+            .unwrap();
+        made.push((created.user.id, created.token));
+    }
+    let addr = serve(&app).await;
+    let mut sockets = Vec::new();
+    for (_, token) in &made {
+        let mut ws = connect(addr).await;
+        subscribe(&mut ws, token, json!({})).await;
+        sockets.push(ws);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    ingest(&app, vec![response("before", 1, "before@x.example")]).await;
+    for ws in &mut sockets {
+        assert_eq!(next_lead(ws).await, "before@x.example");
+    }
+
+    let graphql = |query: &'static str, variables: Value| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let answer = app.query(Some(admin), query, variables).await;
+            assert!(answer.get("errors").is_none(), "{answer}");
+            answer
+        }
+    };
+    let token_id = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::api_token::Entity::find()
+            .filter(entity::api_token::Column::UserId.eq(made[1].0))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let changed = std::time::Instant::now();
+    graphql(
+        "mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }",
+        json!({ "id": token_id.to_string() }),
+    )
+    .await;
+    graphql(
+        "mutation($id: ID!) { disableUser(id: $id) { id } }",
+        json!({ "id": made[2].0.to_string() }),
+    )
+    .await;
+    graphql(
+        "mutation($id: ID!) { updateUserRoles(id: $id, roles: [S2S_INBOUND]) { id } }",
+        json!({ "id": made[3].0.to_string() }),
+    )
+    .await;
+    // Each is closed within the period (and some slack for a busy machine), with its code.
+    let within = Duration::from_millis(CHECK_MS) + Duration::from_secs(3);
+    let [kept, revoked, disabled, demoted] = &mut sockets[..] else {
+        unreachable!()
+    };
+    let (code, reason) = closed_within(revoked, within).await;
+    assert_eq!(code, 4401, "{reason}");
+    assert!(reason.contains("revoked"), "{reason}");
+    let (code, reason) = closed_within(disabled, within).await;
+    assert_eq!(code, 4401, "{reason}");
+    let (code, reason) = closed_within(demoted, within).await;
+    assert_eq!(code, 4403, "{reason}");
+    assert!(reason.contains("roles"), "{reason}");
+    eprintln!("closed {:?} after the changes", changed.elapsed());
+
+    // The still valid subscriber goes on receiving, across many checks.
+    tokio::time::sleep(Duration::from_millis(CHECK_MS * 3)).await;
+    ingest(&app, vec![response("after", 1, "after@x.example")]).await;
+    assert_eq!(next_lead(kept).await, "after@x.example");
+}
+
+#[tokio::test]
+async fn a_socket_s_new_operations_run_with_the_user_s_roles_as_they_are_now() {
+    use leadsync::service::users;
+    // The period is long: the change applies at the next subscribe, not at a periodic check.
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let other = users::create_user(&app.db, "soon demoted", &[Role::SystemAdministrator])
+        .await
+        .unwrap();
+    let addr = serve(&app).await;
+    let mut ws = connect(addr).await;
+    send(
+        &mut ws,
+        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {}", other.token)}}),
+    )
+    .await;
+    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    let users_query =
+        |id: &str| json!({"id": id, "type": "subscribe", "payload": {"query": "{ users { id } }"}});
+    send(&mut ws, users_query("1")).await;
+    let answer = next_json(&mut ws).await;
+    assert!(answer["payload"]["data"]["users"].is_array(), "{answer}");
+    assert_eq!(next_json(&mut ws).await["type"], "complete");
+
+    let demoted = app
+        .query(
+            Some(&admin),
+            "mutation($id: ID!) { updateUserRoles(id: $id, roles: [LEADGEN_SALESPERSON]) { id } }",
+            json!({ "id": other.user.id.to_string() }),
+        )
+        .await;
+    assert!(demoted.get("errors").is_none(), "{demoted}");
+    send(&mut ws, users_query("2")).await;
+    let answer = next_json(&mut ws).await;
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{answer}"
+    );
+    assert_eq!(next_json(&mut ws).await["type"], "complete");
+    // Still a salesperson: the socket stays open for what that role may do.
+    send(
+        &mut ws,
+        json!({"id": "3", "type": "subscribe", "payload": {"query": "{ viewer { roles } }"}}),
+    )
+    .await;
+    let answer = next_json(&mut ws).await;
+    assert_eq!(
+        answer["payload"]["data"]["viewer"]["roles"],
+        json!(["LEADGEN_SALESPERSON"]),
+        "{answer}"
+    );
+}
