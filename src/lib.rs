@@ -36,6 +36,8 @@ pub struct AppState {
     pub connector: service::connector::Connector,
     pub limiter: Arc<http::RateLimiter>,
     pub viewers: Arc<service::users::ViewerCache>,
+    /// Signs and checks the exports' download links (`POST /export/links`).
+    pub export_links: service::export::links::LinkSigner,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
 
     pub fn with_db(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
         let key = config.resolve_secret_key()?;
+        let export_links = service::export::links::LinkSigner::new(&key);
         let connector = service::connector::Connector::new(
             db.clone(),
             events::EventBus::for_database(&db, &config.database_url),
@@ -84,6 +87,7 @@ impl AppState {
             connector,
             limiter,
             viewers,
+            export_links,
         })
     }
 }

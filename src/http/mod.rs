@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/export/leads.ndjson", get(export::leads_ndjson))
         .route("/export/submissions.csv", get(export::submissions_csv))
         .route("/export/submissions.ndjson", get(export::submissions_ndjson))
+        .route("/export/links", axum::routing::post(export::create_link))
         .route("/oauth/linkedin/callback", get(linkedin::oauth_callback))
         .route(
             "/webhooks/linkedin",

@@ -13,6 +13,8 @@
 //! (a search term is not kept: it may be a name or an address), the format, the rows sent and
 //! whether it completed; never a value of the data.
 
+pub mod links;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};

@@ -256,6 +256,33 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> AppResult<Opt
     }))
 }
 
+/// The viewer a credential other than a token names (a signed download link), by the rules a
+/// token's user is held to: `None` unless the user exists, is enabled and still holds a live
+/// token (a user whose every token was revoked signs in no more, so their links stop too).
+pub async fn viewer_by_id(db: &DatabaseConnection, user_id: i64) -> AppResult<Option<Viewer>> {
+    let Some(user) = api_user::Entity::find_by_id(user_id)
+        .filter(api_user::Column::DisabledAt.is_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let live = api_token::Entity::find()
+        .filter(api_token::Column::UserId.eq(user.id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .count(db)
+        .await?;
+    if live == 0 {
+        return Ok(None);
+    }
+    let roles = roles_of(db, user.id).await?;
+    Ok(Some(Viewer {
+        user_id: user.id,
+        name: user.name,
+        roles,
+    }))
+}
+
 pub async fn roles_of(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<Role>> {
     api_user_role::Entity::find()
         .filter(api_user_role::Column::UserId.eq(user_id))

@@ -15,7 +15,7 @@ use leadsync::{
     linkedin::sandbox::SandboxConfig,
     service::leads::{LeadChanges, create_lead},
 };
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -840,4 +840,370 @@ async fn the_export_command_writes_the_same_bytes() {
     assert_eq!(cli.len(), 3, "one entry per command: {cli:?}");
     assert!(cli.iter().all(|e| e.operation.starts_with("export")));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `POST /export/links` as `token` with `body`: the status and the JSON answer.
+async fn link_for(app: &TestApp, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+    let mut request =
+        Request::post("/export/links").header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let response = app
+        .router
+        .clone()
+        .oneshot(request.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    assert_eq!(
+        response.headers()[header::CACHE_CONTROL],
+        "no-store",
+        "{body}"
+    );
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)));
+    (status, json)
+}
+
+/// A link's URL, failing unless it was made.
+async fn link_url(app: &TestApp, token: &str, path: &str, query: &str) -> String {
+    let (status, answer) =
+        link_for(app, Some(token), json!({ "path": path, "query": query })).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    answer["url"].as_str().unwrap().to_owned()
+}
+
+/// A URL with its `link` parameter's value replaced by `f(value)`.
+fn with_link(url: &str, f: impl Fn(&str) -> String) -> String {
+    let (path, query) = url.split_once('?').unwrap();
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .map(|(k, v)| if k == "link" { (k, f(&v)) } else { (k, v) })
+        .collect();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&pairs)
+        .finish();
+    format!("{path}?{query}")
+}
+
+fn link_of(url: &str) -> String {
+    let (_, query) = url.split_once('?').unwrap();
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "link")
+        .map(|(_, v)| v.into_owned())
+        .expect("a link parameter")
+}
+
+#[tokio::test]
+async fn a_signed_link_downloads_the_same_bytes_as_the_token_and_is_audited_as_its_user() {
+    let env = synced().await;
+    let app = &env.app;
+    let sales = &env.sales;
+    let user_id = leadsync::service::users::authenticate(&app.db, sales)
+        .await
+        .unwrap()
+        .unwrap()
+        .user_id;
+    let email = graphql_leads(app, sales, json!({}))
+        .await
+        .iter()
+        .find_map(|l| l["email"].as_str().map(str::to_owned))
+        .unwrap();
+    let form = graphql_submissions(app, sales, json!({})).await[0]["form"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let search = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("search", &email[..email.find('@').unwrap()])
+        .append_pair("bom", "true")
+        .finish();
+    for (path, query) in [
+        (
+            "/export/leads.csv",
+            "source=LINKEDIN_SPONSORED_CONTENT&bom=true".to_owned(),
+        ),
+        ("/export/leads.csv", search),
+        ("/export/leads.ndjson", String::new()),
+        ("/export/submissions.csv", format!("formId={form}")),
+        ("/export/submissions.ndjson", "testLead=false".to_owned()),
+    ] {
+        let before = chrono::Utc::now();
+        let (status, answer) =
+            link_for(app, Some(sales), json!({ "path": path, "query": query })).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let url = answer["url"].as_str().unwrap();
+        assert!(url.starts_with(&format!("{path}?")), "{url}");
+        let expires = chrono::DateTime::parse_from_rfc3339(answer["expiresAt"].as_str().unwrap())
+            .unwrap()
+            .to_utc();
+        let valid = (expires - before).num_seconds();
+        assert!((59..=61).contains(&valid), "valid for {valid} s");
+        let by_link = export(app, None, url).await;
+        assert_eq!(by_link.status, StatusCode::OK, "{url}: {}", by_link.text());
+        let by_token = export(app, Some(sales), &format!("{path}?{query}")).await;
+        assert_eq!(by_token.status, StatusCode::OK);
+        assert!(!by_link.body.is_empty());
+        assert_eq!(by_link.body, by_token.body, "{url}");
+        for name in [
+            header::CONTENT_TYPE,
+            header::CONTENT_DISPOSITION,
+            header::CACHE_CONTROL,
+        ] {
+            assert_eq!(by_link.headers[&name], by_token.headers[&name], "{name}");
+        }
+        // The same link again (within its minute): it is not single-use.
+        assert_eq!(export(app, None, url).await.status, StatusCode::OK);
+    }
+    // Each export is one entry as the salesperson, a link's the same as a token's.
+    let entries = entity::audit_entry::Entity::find()
+        .filter(entity::audit_entry::Column::Operation.starts_with("export"))
+        .order_by_asc(entity::audit_entry::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 15, "{entries:?}");
+    for entry in &entries {
+        assert_eq!(entry.actor, "USER");
+        assert_eq!(entry.actor_user_id, Some(user_id));
+        let details = entry.details.as_ref().unwrap();
+        assert_eq!(details["complete"], true);
+        assert!(details["filter"].get("link").is_none(), "{details}");
+    }
+    for three in entries.chunks(3) {
+        let details: Vec<&Value> = three.iter().map(|e| e.details.as_ref().unwrap()).collect();
+        assert_eq!(details[0], details[1]);
+        assert_eq!(details[0], details[2]);
+    }
+}
+
+#[tokio::test]
+async fn signed_links_are_refused_when_changed_expired_or_their_user_can_no_longer_export() {
+    use leadsync::service::users;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let sales = users::create_user(&app.db, "sales", &[Role::LeadgenSalesperson])
+        .await
+        .unwrap();
+    let token = sales.token.as_str();
+    let url = link_url(&app, token, "/export/leads.csv", "source=MANUAL&search=a+b").await;
+    assert_eq!(export(&app, None, &url).await.status, StatusCode::OK);
+    let link = link_of(&url);
+    let query_with = |query: &str| format!("{query}&link={link}");
+
+    // Bound to the path and to every parameter: 403, saying so.
+    for changed in [
+        format!(
+            "/export/leads.csv?{}",
+            query_with("source=IMPORT&search=a+b")
+        ),
+        format!(
+            "/export/leads.csv?{}",
+            query_with("source=MANUAL&search=a+c")
+        ),
+        format!("/export/leads.csv?{}", query_with("source=MANUAL")),
+        format!(
+            "/export/leads.csv?{}",
+            query_with("source=MANUAL&search=a+b&bom=true")
+        ),
+        format!(
+            "/export/leads.ndjson?{}",
+            query_with("source=MANUAL&search=a+b")
+        ),
+        format!(
+            "/export/submissions.csv?{}",
+            query_with("source=MANUAL&search=a+b")
+        ),
+        with_link(&url, |l| format!("{}{}", &l[..l.len() - 2], "AA")),
+        with_link(&url, |l| {
+            let (user, rest) = l.split_once('.').unwrap();
+            format!("{}.{rest}", user.parse::<i64>().unwrap() + 1)
+        }),
+    ] {
+        let got = export(&app, None, &changed).await;
+        assert_eq!(got.status, StatusCode::FORBIDDEN, "{changed}");
+        assert!(
+            got.error().contains("not made for this URL"),
+            "{}",
+            got.error()
+        );
+    }
+    // The same parameters in another order and encoding are the same query.
+    let reordered = format!("/export/leads.csv?search=a%20b&link={link}&source=MANUAL");
+    assert_eq!(export(&app, None, &reordered).await.status, StatusCode::OK);
+    // No signature, or not a link at all: 403; two links: 400.
+    for (malformed, status) in [
+        (
+            with_link(&url, |l| l.rsplit_once('.').unwrap().0.to_owned()),
+            StatusCode::FORBIDDEN,
+        ),
+        (with_link(&url, |_| String::new()), StatusCode::FORBIDDEN),
+        (with_link(&url, |_| admin.clone()), StatusCode::FORBIDDEN),
+        (format!("{url}&link={link}"), StatusCode::BAD_REQUEST),
+    ] {
+        let got = export(&app, None, &malformed).await;
+        assert_eq!(got.status, status, "{malformed}");
+        if status == StatusCode::FORBIDDEN {
+            assert!(
+                got.error().contains("not a download link"),
+                "{}",
+                got.error()
+            );
+        }
+    }
+    // Expired: signed (by the server's own signer) with a time already past.
+    let params = vec![("source".to_owned(), "MANUAL".to_owned())];
+    let expired = app.state.export_links.sign(
+        sales.user.id,
+        "/export/leads.csv",
+        &params,
+        chrono::Utc::now() - chrono::TimeDelta::seconds(1),
+    );
+    let got = export(
+        &app,
+        None,
+        &format!("/export/leads.csv?source=MANUAL&link={expired}"),
+    )
+    .await;
+    assert_eq!(got.status, StatusCode::FORBIDDEN);
+    assert!(got.error().contains("expired"), "{}", got.error());
+    // Signed under another deployment's key.
+    let foreign = leadsync::service::export::links::LinkSigner::new(&[1; 32]).sign(
+        sales.user.id,
+        "/export/leads.csv",
+        &params,
+        chrono::Utc::now() + chrono::TimeDelta::seconds(60),
+    );
+    let got = export(
+        &app,
+        None,
+        &format!("/export/leads.csv?source=MANUAL&link={foreign}"),
+    )
+    .await;
+    assert_eq!(got.status, StatusCode::FORBIDDEN);
+
+    // The user is checked again when the link is used: roles that no longer export (403), a
+    // disabled user (401), a user whose every token is revoked (401).
+    let graphql = |query: &'static str, variables: Value| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let answer = app.query(Some(admin), query, variables).await;
+            assert!(answer.get("errors").is_none(), "{answer}");
+        }
+    };
+    let id = sales.user.id.to_string();
+    let fresh = link_url(&app, token, "/export/leads.csv", "").await;
+    graphql(
+        "mutation($id: ID!) { updateUserRoles(id: $id, roles: [S2S_INBOUND]) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let got = export(&app, None, &fresh).await;
+    assert_eq!(got.status, StatusCode::FORBIDDEN);
+    assert!(got.error().contains("roles"), "{}", got.error());
+    graphql(
+        "mutation($id: ID!) { updateUserRoles(id: $id, roles: [LEADGEN_SALESPERSON]) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(export(&app, None, &fresh).await.status, StatusCode::OK);
+    graphql(
+        "mutation($id: ID!) { disableUser(id: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let got = export(&app, None, &fresh).await;
+    assert_eq!(got.status, StatusCode::UNAUTHORIZED);
+    assert!(got.error().contains("no longer sign in"), "{}", got.error());
+    graphql(
+        "mutation($id: ID!) { enableUser(id: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(export(&app, None, &fresh).await.status, StatusCode::OK);
+    let token_id = entity::api_token::Entity::find()
+        .filter(entity::api_token::Column::UserId.eq(sales.user.id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    graphql(
+        "mutation($id: ID!) { revokeApiToken(id: $id) { id } }",
+        json!({ "id": token_id.to_string() }),
+    )
+    .await;
+    assert_eq!(
+        export(&app, None, &fresh).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Links are made for the four exports only, with their own parameters, by the roles that
+    // export.
+    let (status, _) = link_for(&app, None, json!({ "path": "/export/leads.csv" })).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let inbound = app.token(&[Role::S2sInbound]).await;
+    let (status, answer) =
+        link_for(&app, Some(&inbound), json!({ "path": "/export/leads.csv" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    for (body, word) in [
+        (json!({ "path": "/graphql" }), "path"),
+        (json!({ "path": "/export/links" }), "path"),
+        (json!({ "path": "/export/leads.csv/../links" }), "path"),
+        (
+            json!({ "path": "/export/leads.csv", "query": "source=FAX" }),
+            "source",
+        ),
+        (
+            json!({ "path": "/export/leads.ndjson", "query": "bom=true" }),
+            "bom",
+        ),
+        (
+            json!({ "path": "/export/leads.csv", "query": "link=x" }),
+            "link",
+        ),
+        (
+            json!({ "path": "/export/leads.csv", "query": "source=MANUAL&source=WEB" }),
+            "source",
+        ),
+        (json!({ "query": "source=MANUAL" }), "path"),
+        (
+            json!({ "path": "/export/leads.csv", "expires": 3600 }),
+            "path",
+        ),
+    ] {
+        let (status, answer) = link_for(&app, Some(&admin), body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        let message = answer["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(word), "{body}: {message}");
+    }
+    // A leading `?` is allowed.
+    let url = link_url(&app, &admin, "/export/submissions.ndjson", "?testLead=true").await;
+    assert!(
+        url.starts_with("/export/submissions.ndjson?testLead=true&link="),
+        "{url}"
+    );
+    let response = app
+        .router
+        .clone()
+        .oneshot(
+            Request::post("/export/links")
+                .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("path=/export/leads.csv"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // Only the exports that ran are audited.
+    let audited = entity::audit_entry::Entity::find()
+        .filter(entity::audit_entry::Column::Operation.starts_with("export"))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(audited, 4, "the four downloads that were served");
 }
