@@ -51,6 +51,7 @@ const PROCEDURES: &[&str] = &[
     "Authorize a LinkedIn user profile",
     "Sync submissions",
     "View a lead's LinkedIn Lead Info",
+    "Download leads",
     "Drill into form submissions",
     "Turn off customer journeys",
     "Salesperson sees no administrator menus",
@@ -560,6 +561,24 @@ async fn console_procedures_pass_in_a_browser() {
         .unwrap();
     assert!(submissions > 0, "the profile's syncs made leads");
     assert!(lead::Entity::find().count(db).await.unwrap() > 0);
+
+    // The salesperson's download (through a signed link) is an export audited as them, with the
+    // search (not recorded) and as CSV.
+    let downloads = entity::audit_entry::Entity::find()
+        .filter(entity::audit_entry::Column::Operation.eq("exportLeads"))
+        .all(db)
+        .await
+        .unwrap();
+    assert!(
+        downloads.iter().any(|e| {
+            let details = e.details.as_ref().unwrap();
+            e.actor_user_id == Some(sales_id)
+                && details["format"] == "csv"
+                && details["filter"]["search"] == "[not recorded]"
+                && details["complete"] == true
+        }),
+        "the browser's download is audited as the salesperson: {downloads:?}"
+    );
 
     // Journeys are off.
     let configuration = integration_configuration::Entity::find()

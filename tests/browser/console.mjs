@@ -265,6 +265,42 @@ async function signIn(page, token) {
   if (page.url().includes(token)) throw new Error('the token is in the address bar');
 }
 
+/** An RFC 4180 reader (CRLF records, quoted fields with doubled quotes): rows of fields. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 1;
+      } else if (c === '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c === '"') {
+      quoted = true;
+    } else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i += 1;
+    } else {
+      field += c;
+    }
+  }
+  if (field || row.length) throw new Error('the CSV does not end with CRLF');
+  return rows;
+}
+
 // ------------------------------------------------------------------ the procedures
 const ctx = {};
 
@@ -512,6 +548,77 @@ const procedures = [
       }
       console.log(`NOTE lead ${id}: ${answers.length} answers shown`);
       await checkPage(page, 'lead-linkedin-lead-info');
+    },
+  },
+  {
+    name: 'Download leads',
+    needs: ['Sync submissions'],
+    async run() {
+      const page = ctx.sales;
+      // A search term of the API's first lead (its last name, else its email's local part).
+      const first = await graphql(page, salesToken, '{ leads(first: 1) { edges { node { lastName email } } } }');
+      const lead = first.data?.leads?.edges?.[0]?.node;
+      if (!lead) throw new Error(`no lead in the API: ${JSON.stringify(first).slice(0, 300)}`);
+      const word = (lead.lastName ?? '').trim().split(/\s+/)[0];
+      const term = (word.length >= 3 ? word : lead.email.split('@')[0]).toLowerCase();
+      // What the file must hold: the API's leads with the same search, newest first.
+      const expected = [];
+      let after = null;
+      for (;;) {
+        const answer = await graphql(page, salesToken, `query ($after: String, $search: String) {
+          leads(first: 100, after: $after, filter: { search: $search }) { pageInfo { hasNextPage endCursor } edges { node { id } } } }`, { after, search: term });
+        const leads = answer.data?.leads;
+        if (!leads) throw new Error(`leads(search) failed: ${JSON.stringify(answer).slice(0, 300)}`);
+        expected.push(...leads.edges.map((e) => e.node.id));
+        if (!leads.pageInfo.hasNextPage) break;
+        after = leads.pageInfo.endCursor;
+      }
+      if (!expected.length) throw new Error(`the API finds no lead for "${term}"`);
+      await openMenu(page, 'Leads');
+      await visible(page, page.getByRole('main').getByRole('table').first().locator('tbody').getByRole('link'), 'leads in the list');
+      await page.getByRole('searchbox', { name: 'Search', exact: true }).fill(term);
+      await page.waitForURL((url) => new URLSearchParams(url.hash.split('?')[1] ?? '').get('q') === term, { timeout: ACTION_TIMEOUT_MS }).catch(() => {
+        throw new Error(`the search "${term}" did not reach the URL (${page.url()})`);
+      });
+      // The list shows the search's leads (so the page's filter is the search) before the click.
+      const count = `${expected.length} lead${expected.length === 1 ? '' : 's'}`;
+      await visible(page, page.getByRole('status').filter({ hasText: new RegExp(`^${count}$`) }), `the count "${count}" of the searched leads`);
+      await checkPage(page, 'leads-searched');
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: ACTION_TIMEOUT_MS }),
+        button(page, 'Download CSV').click(),
+      ]);
+      const file = download.suggestedFilename();
+      if (!/^leads-\d{8}\.csv$/.test(file)) throw new Error(`the download is named "${file}", not leads-YYYYMMDD.csv`);
+      const failure = await download.failure();
+      if (failure) throw new Error(`the download failed: ${failure}`);
+      let text = readFileSync(await download.path(), 'utf8');
+      if (!text.startsWith('\ufeff')) throw new Error('the CSV does not start with a byte order mark');
+      text = text.slice(1);
+      const rows = parseCsv(text);
+      const header = rows.shift() ?? [];
+      const want = ['id', 'firstName', 'lastName', 'email'];
+      if (want.some((name, i) => header[i] !== name) || !header.includes('company')) {
+        throw new Error(`the header row is ${JSON.stringify(header.slice(0, 6))}…`);
+      }
+      const at = (name) => header.indexOf(name);
+      const ids = rows.map((r) => r[at('id')]);
+      if (JSON.stringify(ids) !== JSON.stringify(expected)) {
+        throw new Error(`the file has leads ${JSON.stringify(ids.slice(0, 10))} (${ids.length}), the API ${JSON.stringify(expected.slice(0, 10))} (${expected.length})`);
+      }
+      for (const row of rows) {
+        const words = ['firstName', 'lastName', 'email', 'company'].map((n) => row[at(n)] ?? '').join(' ').toLowerCase();
+        if (!words.includes(term)) throw new Error(`lead ${row[at('id')]} in the file does not match "${term}": ${words}`);
+      }
+      console.log(`NOTE downloaded ${file}: ${rows.length} leads matching "${term}"`);
+      await visible(page, page.getByRole('status').filter({ hasText: 'The CSV download has started.' }), 'the "download has started" message');
+      await checkPage(page, 'leads-downloaded');
+      // Form Submissions says what a form's CSV holds.
+      await openMenu(page, 'Form Submissions');
+      await fillOrSelect(page, 'Form', '');
+      await visible(page, page.getByText('CSV: one column per question of this form.', { exact: true }), 'the note on a form\'s CSV');
+      await visible(page, button(page, 'Download NDJSON'), 'the "Download NDJSON" button on Form Submissions');
+      await checkPage(page, 'submissions-of-a-form');
     },
   },
   {

@@ -3,10 +3,11 @@
 // connector's two tabs: Summary (the fields, editable by the roles that may, where the lead came
 // from, its consents) and LinkedIn Lead Info (every submission with all its answers, consents,
 // hidden fields and the match explanation). Administrators download a lead's personal data and
-// erase a lead; the server decides every call.
+// erase a lead; the server decides every call. "Download CSV" / "Download NDJSON" export the
+// list's search and filters through a signed download link (console-lib.js `ExportButtons`).
 
 import {
-  Alert, Badge, Empty, Field, Loaded, Notice, Page, Pager, countText, dayEndIso, dayStartIso,
+  Alert, Badge, Empty, ExportButtons, Field, Loaded, Notice, Page, Pager, countText, dayEndIso, dayStartIso,
   downloadJson, fmtDateTime, fmtNumber, gql, hasRole, html, humanize, navigate, replaceRoute,
   useConfirm, useDebounced, useEffect, useMutation, useQuery, useRef, useState, usePaging,
 } from '/assets/console-lib.js';
@@ -278,6 +279,8 @@ export function LeadsPage({ route }) {
         </${Field}>
       </form>
       <${Alert} error=${choices.error} />
+      <${ExportButtons} dataset="leads" params=${filter} label="Download leads"
+                        note=${`${filtered ? 'Every lead matching the search and filters' : 'Every lead'}, newest first.`} />
       <${LeadResults} key=${key} filter=${filter} orderBy=${orderBy} filtered=${filtered} />
     </${Page}>`;
 }

@@ -471,3 +471,94 @@ export function leadTypeLabel(type, lower = false) {
   const text = LEAD_TYPE_LABELS[type] ?? humanize(type).toLowerCase();
   return lower ? text : text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+// ------------------------------------------------------------------ exports (Leads, Form Submissions)
+// A file export streams from the server straight to disk: the page asks for a signed download
+// link (`POST /export/links`, with the token), then points a hidden `<a download>` at it, which
+// the browser downloads as any link, without the file passing through the page's memory.
+
+/** A download link for the export at `path` with the query string `query`: `{ url, expiresAt }`. */
+export async function exportLink(path, query) {
+  const token = session.token();
+  let response;
+  try {
+    response = await fetch('/export/links', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify({ path, query }),
+    });
+  } catch {
+    throw new ApiError('NETWORK', 'network error');
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(`HTTP_${response.status}`, `the server answered ${response.status}`);
+  }
+  const first = body?.errors?.[0];
+  if (first || !response.ok) {
+    const code = first?.extensions?.code ?? (response.status === 429 ? 'RATE_LIMITED' : `HTTP_${response.status}`);
+    if (code === 'UNAUTHENTICATED') window.dispatchEvent(new Event('leadsync:unauthenticated'));
+    throw new ApiError(code, first?.message ?? `the server answered ${response.status}`, body?.errors ?? []);
+  }
+  return body;
+}
+
+/** Lets the browser download `url` (same origin: the server's file name is kept). */
+function startDownload(url) {
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = '';
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+/**
+ * "Download CSV" and "Download NDJSON": the export `/export/{dataset}.{csv,ndjson}` with `params`
+ * (the list's filter: the GraphQL filter's field names are the export's parameter names), through
+ * a signed link. CSV starts with a byte order mark, so that spreadsheets read it as UTF-8.
+ * `note` says what the files hold and `csvNote` what only the CSV does, beside the buttons; errors
+ * show in an alert beside them.
+ */
+export function ExportButtons({ dataset, params, label, note, csvNote }) {
+  const [state, setState] = useState({ busy: false, error: null, started: '' });
+  const id = `export-${dataset}`;
+  const download = async (format) => {
+    setState({ busy: true, error: null, started: '' });
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(params)) {
+      if (value !== null && value !== undefined && value !== '') query.set(name, String(value));
+    }
+    if (format === 'csv') query.set('bom', 'true');
+    try {
+      const { url } = await exportLink(`/export/${dataset}.${format}`, query.toString());
+      startDownload(url);
+      setState({ busy: false, error: null, started: `The ${format === 'csv' ? 'CSV' : 'NDJSON'} download has started.` });
+    } catch (error) {
+      setState({ busy: false, error, started: '' });
+    }
+  };
+  const describe = (...ids) => ids.filter(Boolean).join(' ') || undefined;
+  const error = state.error && `${id}-error`;
+  return html`
+    <div class="export-actions" role="group" aria-label=${label}>
+      <div class="actions">
+        <button type="button" class="button secondary" disabled=${state.busy}
+                aria-describedby=${describe(note && `${id}-note`, csvNote && `${id}-csv-note`, error)}
+                onClick=${() => download('csv')}>Download CSV</button>
+        <button type="button" class="button secondary" disabled=${state.busy}
+                aria-describedby=${describe(note && `${id}-note`, error)}
+                onClick=${() => download('ndjson')}>Download NDJSON</button>
+        ${note && html`<p class="hint" id=${`${id}-note`}>${note}</p>`}
+        ${csvNote && html`<p class="hint" id=${`${id}-csv-note`}>${csvNote}</p>`}
+      </div>
+      <${Alert} error=${state.error} id=${`${id}-error`} />
+      <${Notice}>${state.started}</${Notice}>
+    </div>`;
+}

@@ -1,10 +1,11 @@
 // Form Submissions: every synced LinkedIn form response, newest first, with the connector's filters
 // (campaign, form, matching status, lead type, dates, test leads) kept in the URL, so
-// `#/submissions?formId=3` is a drill-down link from anywhere. A submission's page shows its
+// `#/submissions?formId=3` is a drill-down link from anywhere; "Download CSV" / "Download NDJSON"
+// export the filtered list (with a form, its CSV has a column per question). A submission's page shows its
 // answers, its lead, the match explanation and the LinkedIn fields that matter.
 
 import {
-  Alert, Badge, Empty, Field, Loaded, Page, Pager, countText, dayEndIso, dayStartIso, fmtDateTime,
+  Alert, Badge, Empty, ExportButtons, Field, Loaded, Page, Pager, countText, dayEndIso, dayStartIso, fmtDateTime,
   href, html, humanize, navigate, useQuery, usePaging,
 } from '/assets/console-lib.js';
 import { CHOICES, SubmissionDetails, choiceOptions, leadName, submissionHref } from '/assets/console-leads.js';
@@ -146,6 +147,9 @@ export function SubmissionsPage({ route }) {
                onChange=${(e) => go({ test: e.currentTarget.checked ? '1' : '' })} /> Include test leads</label>
       </form>
       <${Alert} error=${choices.error} />
+      <${ExportButtons} dataset="submissions" params=${filter} label="Download submissions"
+                        note=${`${filtered ? 'Every submission matching the filters' : 'Every submission'}${filter.testLead === false ? ' (test leads left out)' : ''}, newest first.`}
+                        csvNote=${filter.formId ? 'CSV: one column per question of this form.' : 'CSV: the answers in one JSON column (choose a form for one column per question).'} />
       <${SubmissionResults} key=${JSON.stringify(filter)} filter=${filter} filtered=${filtered} />
     </${Page}>`;
 }
