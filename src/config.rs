@@ -168,6 +168,86 @@ pub struct Config {
 
     #[command(flatten)]
     pub linkedin: LinkedInConfig,
+
+    #[command(flatten)]
+    pub webhooks: WebhooksConfig,
+}
+
+/// Outbound webhooks (README "Outbound webhooks").
+#[derive(Clone, Debug, Args)]
+pub struct WebhooksConfig {
+    /// Allow `http://` endpoint URLs (tests, local development); https only otherwise.
+    #[arg(long, env = "LEADSYNC_WEBHOOKS_ALLOW_HTTP", global = true)]
+    pub webhooks_allow_http: bool,
+    /// Allow endpoints on loopback, link-local, private, CGNAT, unspecified, multicast and
+    /// metadata addresses (refused by default: SSRF).
+    #[arg(long, env = "LEADSYNC_WEBHOOKS_ALLOW_PRIVATE", global = true)]
+    pub webhooks_allow_private: bool,
+    /// Timeout of one delivery (connect and whole response), in seconds.
+    #[arg(
+        long,
+        env = "LEADSYNC_WEBHOOKS_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub webhooks_timeout_secs: u64,
+    /// First retry delay in milliseconds; it doubles with each attempt (full jitter).
+    #[arg(
+        long,
+        env = "LEADSYNC_WEBHOOKS_RETRY_BASE_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub webhooks_retry_base_ms: u64,
+    /// The longest delay between two attempts, in seconds.
+    #[arg(
+        long,
+        env = "LEADSYNC_WEBHOOKS_RETRY_CAP_SECS",
+        default_value_t = 600,
+        global = true
+    )]
+    pub webhooks_retry_cap_secs: u64,
+    /// How long a delivery is retried before it is FAILED, in seconds.
+    #[arg(
+        long,
+        env = "LEADSYNC_WEBHOOKS_RETRY_WINDOW_SECS",
+        default_value_t = 86_400,
+        global = true
+    )]
+    pub webhooks_retry_window_secs: u64,
+    /// An endpoint whose deliveries have failed without a success for this long is disabled,
+    /// in seconds.
+    #[arg(
+        long,
+        env = "LEADSYNC_WEBHOOKS_DISABLE_AFTER_SECS",
+        default_value_t = 259_200,
+        global = true
+    )]
+    pub webhooks_disable_after_secs: u64,
+    /// How often the dispatcher looks for new events and due deliveries, in milliseconds.
+    #[arg(
+        long,
+        env = "LEADSYNC_WEBHOOKS_POLL_MS",
+        default_value_t = 1_000,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub webhooks_poll_ms: u64,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            webhooks_allow_http: false,
+            webhooks_allow_private: false,
+            webhooks_timeout_secs: 10,
+            webhooks_retry_base_ms: 5_000,
+            webhooks_retry_cap_secs: 600,
+            webhooks_retry_window_secs: 86_400,
+            webhooks_disable_after_secs: 259_200,
+            webhooks_poll_ms: 1_000,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Args)]
@@ -265,6 +345,7 @@ impl Config {
                 linkedin_retry_base_ms: 500,
                 linkedin_timeout_secs: 30,
             },
+            webhooks: WebhooksConfig::default(),
         }
     }
 

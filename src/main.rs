@@ -435,6 +435,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "LinkedIn is not configured (LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET): no sync"
         );
     }
+    // Outbound webhooks need no LinkedIn app: the dispatcher runs on every instance.
+    leadsync::service::outbound::Dispatcher::of(&state).spawn();
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(%listen, graphiql = %format!("{public_url}/graphql"), "leadsync is listening");
     axum::serve(listener, leadsync::app(state.clone()))

@@ -63,6 +63,21 @@ const HELP: &[(&str, &str, &str)] = &[
         "Open GraphQL subscriptions.",
     ),
     (
+        "leadsync_webhook_deliveries_queued_total",
+        "counter",
+        "Outbound webhook deliveries created from lead events.",
+    ),
+    (
+        "leadsync_webhook_deliveries_total",
+        "counter",
+        "Outbound webhook attempts by outcome (succeeded, retried, failed, skipped).",
+    ),
+    (
+        "leadsync_webhook_delivery_duration_seconds",
+        "histogram",
+        "Outbound webhook attempt latency.",
+    ),
+    (
         "leadsync_rate_limited_total",
         "counter",
         "Requests refused by the per-token rate limit.",

@@ -26,6 +26,8 @@ pub mod matching_strategy_field;
 pub mod oauth_state;
 pub mod submission_answer;
 pub mod sync_run;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
 pub mod webhook_notification;
 pub mod webhook_validation;
 
@@ -56,6 +58,8 @@ pub mod prelude {
     pub use super::oauth_state::Entity as OauthState;
     pub use super::submission_answer::Entity as SubmissionAnswer;
     pub use super::sync_run::Entity as SyncRun;
+    pub use super::webhook_delivery::Entity as WebhookDelivery;
+    pub use super::webhook_endpoint::Entity as WebhookEndpoint;
     pub use super::webhook_notification::Entity as WebhookNotification;
     pub use super::webhook_validation::Entity as WebhookValidation;
 }

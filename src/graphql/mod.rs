@@ -5,6 +5,7 @@ pub mod insight;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod outbound;
 pub mod query;
 pub mod subscription;
 pub mod types;
@@ -25,6 +26,7 @@ pub struct Query(
     query::MatchingQuery,
     query::LinkedInQuery,
     insight::InsightQuery,
+    outbound::OutboundQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -35,6 +37,7 @@ pub struct Mutation(
     mutation::LinkedInMutation,
     mutation::ProcessingMutation,
     mutation::ConnectorMutation,
+    outbound::OutboundMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, subscription::Subscription>;

@@ -188,6 +188,11 @@ impl Connector {
         &self.inner.bus
     }
 
+    /// The cipher of stored secrets (`LEADSYNC_SECRET_KEY`): LinkedIn tokens, webhook secrets.
+    pub fn cipher(&self) -> &TokenCipher {
+        &self.inner.cipher
+    }
+
     fn db(&self) -> &DatabaseConnection {
         &self.inner.db
     }

@@ -14,6 +14,7 @@ pub mod leads;
 pub mod linkedin;
 pub mod mappings;
 pub mod matching;
+pub mod outbound;
 pub mod paging;
 pub mod preview;
 pub mod privacy;

@@ -22,6 +22,7 @@ mod linkedin_reads;
 mod live;
 mod matching;
 mod organic;
+mod outbound;
 mod personal_logs;
 mod privacy;
 mod query_space;
