@@ -426,6 +426,8 @@ impl Values<'_> {
                         json!(["LAST_NAME", "COMPANY_NAME"][turn % 2])
                     }
                     "leadField" => json!(format!("custom.walk{n}")),
+                    // An outbound webhook endpoint (https, a public name: checked at send time).
+                    "url" => json!(format!("https://hooks.example.com/walk{n}")),
                     _ => json!(format!("Walk {n}")),
                 }
             }
@@ -936,6 +938,17 @@ async fn world() -> World {
     assert!(introspection.get("errors").is_none(), "{introspection}");
     let schema = Schema::parse(&introspection);
 
+    // An outbound webhook endpoint, registered before the leads so that they queue deliveries
+    // to it (fanned out, never sent: the walk does not run the dispatcher).
+    let endpoint = app
+        .query(
+            Some(&token),
+            "mutation { createWebhookEndpoint(input: { url: \"https://hooks.example.com/walk\", eventTypes: [LEAD_CREATED, LEAD_UPDATED, LEAD_ERASED] }) { endpoint { id } } }",
+            json!({}),
+        )
+        .await;
+    assert!(endpoint.get("errors").is_none(), "{endpoint}");
+
     let sources = schema.ty("LeadSource").enum_values.clone();
     for (i, source) in sources.iter().enumerate() {
         let mut input = json!({"firstName": "Walk", "lastName": "Person", "source": source});
@@ -990,7 +1003,30 @@ async fn world() -> World {
             .unwrap();
     }
 
-    let pools = collect_pools(app, &token, &schema).await;
+    leadsync::service::outbound::Dispatcher::of(&app.state)
+        .fan_out()
+        .await
+        .unwrap();
+    let mut pools = collect_pools(app, &token, &schema).await;
+    // Deliveries are reached through their endpoint, not a root list; `rotateWebhookSecret`
+    // names no type, and takes an endpoint.
+    let log = app
+        .query(
+            Some(&token),
+            "{ webhookEndpoints { deliveries(first: 100) { edges { node { id } } } } }",
+            json!({}),
+        )
+        .await;
+    let deliveries: Vec<String> = log["data"]["webhookEndpoints"][0]["deliveries"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!deliveries.is_empty(), "{log}");
+    pools.insert("WebhookDelivery".into(), deliveries);
+    let endpoints = pools["WebhookEndpoint"].clone();
+    pools.insert("RotateWebhookSecretPayload".into(), endpoints);
     World {
         env,
         token,
@@ -1345,8 +1381,9 @@ async fn every_list_pages_through_after_in_every_order_without_gaps_or_repeats()
                     lists += 1;
                 }
             }
-        } else if !schema.is_leaf(&t) {
-            // Connections one to-one step down (lead(id) { submissions }).
+        } else if !schema.is_leaf(&t) && !root.ty.is_list() {
+            // Connections one to-one step down (lead(id) { submissions }, webhookEndpoint(id)
+            // { deliveries }); not under a list (webhookEndpoints: each endpoint has its own).
             for field in schema.ty(&t).fields.clone() {
                 let takes = |n: &str| field.args.iter().any(|a| a.name == n);
                 if schema.is_connection(field.ty.named()) && takes("first") && takes("after") {
@@ -1394,6 +1431,7 @@ fn mutation_rank(name: &str) -> usize {
         "rotate",
         "disable",
         "enable",
+        "replay",
         "remove",
         "purge",
         "delete",
