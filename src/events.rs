@@ -1,7 +1,8 @@
 //! The event bus behind subscriptions: bounded in-process broadcast channels, published to after
 //! commit. On PostgreSQL, events go out with `NOTIFY` and every instance `LISTEN`s, so a subscriber
 //! on one instance sees what another committed; on SQLite (one instance) they stay in process.
-//! A subscriber that falls more than `CAPACITY` events behind is told it lagged.
+//! A subscriber that falls more than `CAPACITY` events behind is told it lagged; every lead event
+//! carries its position in the lead event log, so it can resume from the last one it saw.
 
 use std::{sync::Arc, time::Duration};
 
@@ -19,6 +20,12 @@ pub enum LeadOutcome {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeadSynced {
+    /// The position of the event's SUBMISSION_RECEIVED entry in the lead event log
+    /// (`service::lead_events`): events are published in commit order of their positions, and a
+    /// subscriber resumes after the last one it saw (`leadSynced(after:)`). 0 from a sender that
+    /// did not say (an older instance during a rolling upgrade).
+    #[serde(default)]
+    pub position: i64,
     pub outcome: LeadOutcome,
     pub lead_id: i64,
     pub submission_id: i64,

@@ -413,6 +413,8 @@ pub async fn ingest(
                         ..logged_event(LeadEventKind::SubmissionReceived)
                     });
                     events.push(LeadSynced {
+                        // Set below, from the position the SUBMISSION_RECEIVED entry gets.
+                        position: 0,
                         outcome,
                         lead_id,
                         submission_id,
@@ -447,7 +449,16 @@ pub async fn ingest(
     }
     mark_all(&txn, &prepared, &marks, now).await?;
     record_consents(&txn, &marks, now).await?;
-    lead_events::append(&txn, &logged, now).await?;
+    let positions = lead_events::append(&txn, &logged, now).await?;
+    // One SUBMISSION_RECEIVED entry per published event, in the same order.
+    let received = logged
+        .iter()
+        .zip(positions)
+        .filter(|(e, _)| e.kind == LeadEventKind::SubmissionReceived)
+        .map(|(_, position)| position);
+    for (event, position) in events.iter_mut().zip(received) {
+        event.position = position;
+    }
     if let Some((account, ms)) = request.cursor {
         advance_cursor(&txn, account, ms).await?;
     }

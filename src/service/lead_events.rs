@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use entity::lead_event;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
+    TransactionTrait,
+    sea_query::{Alias, Expr, ExprTrait, Query},
 };
 
 use crate::{domain::LeadEventKind, error::AppResult};
@@ -70,28 +72,47 @@ pub async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
     Ok(txn)
 }
 
-/// Appends `events` in order; call inside a transaction from `begin` (or one holding `lock`).
+/// Appends `events` in order and returns the positions they were given, in the same order;
+/// call inside a transaction from `begin` (or one holding `lock`).
 pub async fn append(
     txn: &DatabaseTransaction,
     events: &[NewEvent],
     at: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<Vec<i64>> {
+    let backend = txn.get_database_backend();
+    let mut positions = Vec::with_capacity(events.len());
     for chunk in events.chunks(500) {
-        lead_event::Entity::insert_many(chunk.iter().map(|e| lead_event::ActiveModel {
-            kind: Set(e.kind.as_str().to_owned()),
-            lead_id: Set(e.lead_id),
-            submission_id: Set(e.submission_id),
-            outcome: Set(e.outcome.map(str::to_owned)),
-            campaign_id: Set(e.campaign_id),
-            form_id: Set(e.form_id),
-            lead_type: Set(e.lead_type.clone()),
-            created_at: Set(at),
-            ..Default::default()
-        }))
-        .exec_without_returning(txn)
-        .await?;
+        let mut insert =
+            lead_event::Entity::insert_many(chunk.iter().map(|e| lead_event::ActiveModel {
+                kind: Set(e.kind.as_str().to_owned()),
+                lead_id: Set(e.lead_id),
+                submission_id: Set(e.submission_id),
+                outcome: Set(e.outcome.map(str::to_owned)),
+                campaign_id: Set(e.campaign_id),
+                form_id: Set(e.form_id),
+                lead_type: Set(e.lead_type.clone()),
+                created_at: Set(at),
+                ..Default::default()
+            }))
+            .into_query();
+        // RETURNING: PostgreSQL, and SQLite since 3.35.
+        insert.returning_col(lead_event::Column::Id);
+        let rows = txn.query_all_raw(backend.build(&insert)).await?;
+        let mut ids = rows
+            .iter()
+            .map(|row| row.try_get::<i64>("", "id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        // The rows were numbered in the order given (one writer at a time); RETURNING's own
+        // order is not promised.
+        ids.sort_unstable();
+        if ids.len() != chunk.len() {
+            return Err(crate::error::AppError::internal(
+                "the event log returned another number of positions than it was given events",
+            ));
+        }
+        positions.extend(ids);
     }
-    Ok(())
+    Ok(positions)
 }
 
 /// Forgets every event of `lead_id` (an erasure: what remains is the LEAD_ERASED appended after).
@@ -124,6 +145,118 @@ pub async fn after(
         .limit(limit)
         .all(db)
         .await?)
+}
+
+/// Up to `limit` SUBMISSION_RECEIVED events after position `after`, in order, of one campaign
+/// and/or form when given (what `leadSynced(after:)` replays).
+pub async fn submissions_after(
+    db: &impl ConnectionTrait,
+    after: i64,
+    campaign_id: Option<i64>,
+    form_id: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<lead_event::Model>> {
+    let mut find = lead_event::Entity::find()
+        .filter(lead_event::Column::Id.gt(after))
+        .filter(lead_event::Column::Kind.eq(LeadEventKind::SubmissionReceived.as_str()));
+    if let Some(campaign) = campaign_id {
+        find = find.filter(lead_event::Column::CampaignId.eq(campaign));
+    }
+    if let Some(form) = form_id {
+        find = find.filter(lead_event::Column::FormId.eq(form));
+    }
+    Ok(find
+        .order_by_asc(lead_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+const HORIZON: &str = "lead_event_horizon";
+
+/// The highest position the retention purge has removed (0 when none): the log holds every
+/// event after it (but those of erased or purged leads). A consumer at an older position has
+/// missed events the log no longer holds.
+pub async fn horizon(db: &impl ConnectionTrait) -> AppResult<i64> {
+    let backend = db.get_database_backend();
+    let select = Query::select()
+        .expr(Expr::col(Alias::new("purged_through")))
+        .from(Alias::new(HORIZON))
+        .and_where(Expr::col(Alias::new("id")).eq(1))
+        .to_owned();
+    let row = db.query_one_raw(backend.build(&select)).await?;
+    Ok(match row {
+        Some(row) => row.try_get::<i64>("", "purged_through")?,
+        None => 0,
+    })
+}
+
+/// Removes the events appended before `before` (the log's retention): first moves the horizon
+/// past them, in the log's lock, then deletes them in batches. Positions are in commit order, so
+/// this removes a prefix of the log: every event up to the newest one older than `before`, but
+/// none that outbound webhooks have not fanned out yet. Returns how many went.
+pub async fn purge_before(db: &DatabaseConnection, before: DateTime<Utc>) -> AppResult<u64> {
+    let txn = begin(db).await?;
+    let newest_old: Option<i64> = lead_event::Entity::find()
+        .select_only()
+        .column(lead_event::Column::Id)
+        .filter(lead_event::Column::CreatedAt.lt(before))
+        .order_by_desc(lead_event::Column::Id)
+        .limit(1)
+        .into_tuple()
+        .one(&txn)
+        .await?;
+    // Never what outbound webhooks have not yet turned into deliveries (while an endpoint
+    // would receive them: one registered later starts at the log's end).
+    let dispatched = txn
+        .query_one_raw(Statement::from_string(
+            txn.get_database_backend(),
+            "SELECT position FROM webhook_dispatch_cursor WHERE id = 1 \
+             AND EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled)",
+        ))
+        .await?
+        .map(|r| r.try_get::<i64>("", "position"))
+        .transpose()?;
+    let Some(through) = newest_old
+        .map(|t| dispatched.map_or(t, |d| Ord::min(t, d)))
+        .filter(|t| *t > 0)
+    else {
+        txn.commit().await?;
+        return Ok(0);
+    };
+    let current = horizon(&txn).await?;
+    if through > current {
+        let backend = txn.get_database_backend();
+        let update = Query::update()
+            .table(Alias::new(HORIZON))
+            .value(Alias::new("purged_through"), through)
+            .value(Alias::new("purged_at"), Utc::now())
+            .and_where(Expr::col(Alias::new("id")).eq(1))
+            .to_owned();
+        txn.execute_raw(backend.build(&update)).await?;
+    }
+    txn.commit().await?;
+    let mut removed = 0;
+    loop {
+        let ids: Vec<i64> = lead_event::Entity::find()
+            .select_only()
+            .column(lead_event::Column::Id)
+            .filter(lead_event::Column::Id.lte(through))
+            .order_by_asc(lead_event::Column::Id)
+            .limit(1000)
+            .into_tuple()
+            .all(db)
+            .await?;
+        if ids.is_empty() {
+            break;
+        }
+        removed += lead_event::Entity::delete_many()
+            .filter(lead_event::Column::Id.is_in(ids))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(removed)
 }
 
 /// The latest position (0 when the log is empty).
