@@ -124,6 +124,17 @@ pub struct Config {
     )]
     pub cors_origins: Vec<String>,
 
+    /// Days the lead event log keeps its events (purged hourly): a subscription resuming with
+    /// `leadSynced(after:)` from an older position is answered REPLAY_UNAVAILABLE.
+    #[arg(
+        long,
+        env = "LEADSYNC_EVENT_LOG_DAYS",
+        default_value_t = 7,
+        value_parser = clap::value_parser!(u32).range(1..=3650),
+        global = true
+    )]
+    pub event_log_days: u32,
+
     /// GraphQL requests allowed per API token per minute.
     #[arg(
         long,
@@ -330,6 +341,7 @@ impl Config {
             log_format: LogFormat::Text,
             introspection: false,
             cors_origins: Vec::new(),
+            event_log_days: 7,
             rate_limit_per_minute: 1200,
             auth_cache_secs: 10,
             ws_init_timeout_ms: 10_000,

@@ -429,7 +429,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             tracing::warn!("{warning}");
         }
         state.connector.spawn_scheduler();
-        leadsync::service::retention::spawn_schedule(state.db.clone());
+        leadsync::service::retention::spawn_schedule(state.db.clone(), state.config.event_log_days);
     } else {
         tracing::warn!(
             "LinkedIn is not configured (LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET): no sync"

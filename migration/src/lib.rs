@@ -13,6 +13,7 @@ mod m20261207_000009_answers_by_question;
 mod m20261207_000010_submissions_by_processing_state;
 mod m20261207_000011_lead_events;
 mod m20261207_000012_outbound_webhooks;
+mod m20261207_000013_lead_event_horizon;
 
 /// The text a lead's `search` matches (the PostgreSQL trigram index is over this expression).
 pub use m20261207_000001_flat_lists::SEARCH_TEXT;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_submissions_by_processing_state::Migration),
             Box::new(m20261207_000011_lead_events::Migration),
             Box::new(m20261207_000012_outbound_webhooks::Migration),
+            Box::new(m20261207_000013_lead_event_horizon::Migration),
         ]
     }
 }

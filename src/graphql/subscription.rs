@@ -1,12 +1,25 @@
 //! Subscriptions over `graphql-transport-ws`: newly synced leads and sync progress, from the
 //! event bus. An event's rows are loaded once (through the loaders) and shared by every
 //! subscriber that receives it.
+//!
+//! `leadSynced(after:)` resumes: it subscribes to the bus first, replays from the lead event log
+//! every submission after that position (in pages), then forwards the live events after the
+//! last position it replayed, so a client that reconnects misses nothing and sees nothing twice.
 
-use std::{any::Any, sync::Arc};
+use std::{
+    any::Any,
+    collections::{HashSet, VecDeque},
+    pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+};
 
-use async_graphql::{Context, Enum, ID, Object, Result, Subscription};
+use async_graphql::{Context, Enum, ErrorExtensions, ID, Object, Result, Subscription};
 use entity::{form_submission, lead, linkedin_campaign, linkedin_form};
 use futures::{Stream, StreamExt, stream};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 use crate::{
@@ -17,7 +30,10 @@ use crate::{
         state,
         types::{FormSubmission, Lead, SyncRun, loaders, parse_id},
     },
-    service::linkedin::{SubmissionJoins, SubmissionRow},
+    service::{
+        lead_events,
+        linkedin::{SubmissionJoins, SubmissionRow},
+    },
 };
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +96,12 @@ impl LeadSyncedPayload {
 
 #[Object]
 impl LeadSyncedPayload {
+    /// The event's position in the lead event log: opaque (do not compute with it) but ordered
+    /// (later events have greater positions in their string's numeric order). Keep the last one
+    /// shown and pass it as `leadSynced(after:)` when subscribing again.
+    async fn position(&self) -> String {
+        self.0.position.to_string()
+    }
     async fn outcome(&self) -> LeadSyncOutcome {
         match self.0.outcome {
             LeadOutcome::Created => LeadSyncOutcome::Created,
@@ -136,7 +158,7 @@ where
                 Ok(_) => continue,
                 Err(RecvError::Lagged(missed)) => {
                     let error = AppError::Conflict(format!(
-                        "this subscriber fell {missed} events behind and was closed; subscribe again and refetch"
+                        "this subscriber fell {missed} events behind and was closed; subscribe again (leadSynced: with `after` set to the last position received) or refetch"
                     ));
                     return Some((Err(error.into()), None));
                 }
@@ -146,19 +168,156 @@ where
     })
 }
 
+/// Events replayed from the log per statement.
+const REPLAY_PAGE: u64 = 200;
+
+/// Parses `leadSynced(after:)`: a position, the decimal id of a lead event.
+fn parse_position(after: &str) -> Result<i64, AppError> {
+    after
+        .parse::<i64>()
+        .ok()
+        .filter(|p| *p >= 0 && !after.starts_with('+'))
+        .ok_or_else(|| {
+            AppError::bad_input(format!(
+                "`after` must be a `position` this subscription delivered, not {after:?}"
+            ))
+        })
+}
+
+type LiveEvents = Pin<Box<dyn Stream<Item = Result<LeadSyncedPayload>> + Send>>;
+
+/// A resuming `leadSynced`: the log's events after `cursor`, page by page, then the live ones
+/// after the last position replayed.
+struct Replay {
+    db: DatabaseConnection,
+    days: u32,
+    campaign: Option<i64>,
+    form: Option<i64>,
+    /// The last position replayed (or `after`).
+    cursor: i64,
+    pending: VecDeque<events::LeadSynced>,
+    replaying: bool,
+    /// Live events at or below it were replayed (or filtered out of the replay): dropped.
+    floor: Arc<AtomicI64>,
+    live: LiveEvents,
+}
+
+impl Replay {
+    async fn next(&mut self) -> Option<Result<LeadSyncedPayload>> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(Ok(LeadSyncedPayload(event)));
+            }
+            if !self.replaying {
+                return self.live.next().await;
+            }
+            if let Err(e) = self.page().await {
+                return Some(Err(e));
+            }
+        }
+    }
+
+    /// Reads the next page into `pending`; the last one hands over to live.
+    async fn page(&mut self) -> Result<()> {
+        let rows = lead_events::submissions_after(
+            &self.db,
+            self.cursor,
+            self.campaign,
+            self.form,
+            REPLAY_PAGE,
+        )
+        .await?;
+        // Read after the page: the purge moves the horizon before deleting, so a horizon still
+        // at or below the cursor means nothing after it was purged when the page was read.
+        if lead_events::horizon(&self.db).await? > self.cursor {
+            return Err(replay_unavailable(self.cursor, self.days));
+        }
+        if (rows.len() as u64) < REPLAY_PAGE {
+            self.replaying = false;
+        }
+        let Some(last) = rows.last() else {
+            self.floor.store(self.cursor, Ordering::Release);
+            return Ok(());
+        };
+        self.cursor = last.id;
+        // Those whose lead or submission is gone (erased, purged) are not shown.
+        let leads: HashSet<i64> = lead::Entity::find()
+            .select_only()
+            .column(lead::Column::Id)
+            .filter(lead::Column::Id.is_in(rows.iter().map(|r| r.lead_id)))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .collect();
+        let submissions: HashSet<i64> = form_submission::Entity::find()
+            .select_only()
+            .column(form_submission::Column::Id)
+            .filter(form_submission::Column::Id.is_in(rows.iter().filter_map(|r| r.submission_id)))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .collect();
+        for row in rows {
+            let Some(submission_id) = row.submission_id.filter(|s| submissions.contains(s)) else {
+                continue;
+            };
+            if !leads.contains(&row.lead_id) {
+                continue;
+            }
+            let outcome = match row.outcome.as_deref() {
+                Some("CREATED") => LeadOutcome::Created,
+                Some("UPDATED") => LeadOutcome::Updated,
+                _ => LeadOutcome::Unchanged,
+            };
+            self.pending.push_back(events::LeadSynced {
+                position: row.id,
+                outcome,
+                lead_id: row.lead_id,
+                submission_id,
+                campaign_id: row.campaign_id,
+                form_id: row.form_id,
+                shared: Default::default(),
+            });
+        }
+        if !self.replaying {
+            self.floor.store(self.cursor, Ordering::Release);
+        }
+        Ok(())
+    }
+}
+
+/// The log no longer holds every event after `after`.
+fn replay_unavailable(after: i64, days: u32) -> async_graphql::Error {
+    async_graphql::Error::new(format!(
+        "the lead event log no longer holds every event after position {after} (it keeps {days} days); reload the data, then subscribe again without `after`"
+    ))
+    .extend_with(|_, ext| ext.set("code", "REPLAY_UNAVAILABLE"))
+}
+
 #[derive(Default)]
 pub struct Subscription;
 
 #[Subscription]
 impl Subscription {
     /// Every lead the pipeline commits (sync, webhook or inbound door), optionally only those
-    /// of one campaign and/or form.
+    /// of one campaign and/or form. With `after` (a `position` this subscription delivered),
+    /// first replays from the lead event log every submission after it, with the same filters
+    /// and payload (those whose lead or submission has since been erased or purged are left
+    /// out), then goes on live: nothing missed in between, nothing twice. An `after` older than
+    /// the log keeps (`LEADSYNC_EVENT_LOG_DAYS`) is answered with one error, code
+    /// REPLAY_UNAVAILABLE: reload, then subscribe without `after`. A subscriber told it lagged
+    /// resumes the same way, from the last position it received.
     #[graphql(guard = "RoleGuard(LEAD_USERS)")]
     async fn lead_synced(
         &self,
         ctx: &Context<'_>,
         campaign_id: Option<ID>,
         form_id: Option<ID>,
+        after: Option<String>,
     ) -> Result<impl Stream<Item = Result<LeadSyncedPayload>> + use<>> {
         let campaign = campaign_id
             .as_ref()
@@ -168,15 +327,44 @@ impl Subscription {
             .as_ref()
             .map(|id| parse_id(id, "form"))
             .transpose()?;
+        let after = after.as_deref().map(parse_position).transpose()?;
+        // Subscribe before replaying: what commits during the replay waits in the channel.
         let receiver = state(ctx).bus.subscribe();
-        Ok(events(
+        let floor = Arc::new(AtomicI64::new(after.unwrap_or(i64::MIN)));
+        let live_floor = floor.clone();
+        let live = events(
             receiver,
             move |e: &events::LeadSynced| {
                 campaign.is_none_or(|c| e.campaign_id == Some(c))
                     && form.is_none_or(|f| e.form_id == Some(f))
+                    && (after.is_none() || e.position > live_floor.load(Ordering::Acquire))
             },
             LeadSyncedPayload,
-        ))
+        );
+        let Some(after) = after else {
+            return Ok(live.boxed());
+        };
+        let replay = Replay {
+            db: state(ctx).db.clone(),
+            days: state(ctx).config.event_log_days,
+            campaign,
+            form,
+            cursor: after,
+            pending: VecDeque::new(),
+            replaying: true,
+            floor,
+            live: live.boxed(),
+        };
+        Ok(stream::unfold(Some(replay), |state| async move {
+            let mut replay = state?;
+            match replay.next().await {
+                Some(Ok(item)) => Some((Ok(item), Some(replay))),
+                // An error ends the subscription.
+                Some(Err(e)) => Some((Err(e), None)),
+                None => None,
+            }
+        })
+        .boxed())
     }
 
     /// Progress of the sync runs of one profile (or of all), as they start, store pages and end.

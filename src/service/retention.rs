@@ -314,15 +314,23 @@ async fn delete_in_batches<E: EntityTrait>(
 }
 
 /// Runs the configured policy hourly; each purge that removed anything is on the audit trail
-/// as the system.
-pub fn spawn_schedule(db: DatabaseConnection) -> tokio::task::JoinHandle<()> {
+/// as the system. The lead event log keeps `event_log_days` (`LEADSYNC_EVENT_LOG_DAYS`): older
+/// events go in the same schedule, and a subscription resuming from before them is told so.
+pub fn spawn_schedule(db: DatabaseConnection, event_log_days: u32) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
+            let now = Utc::now();
             let system = crate::service::audit::Actor::System;
-            if let Err(e) = run_configured(&db, Utc::now(), system, "retentionPurge").await {
+            if let Err(e) = run_configured(&db, now, system, "retentionPurge").await {
                 tracing::error!(error = ?e, "retention purge failed");
+            }
+            let before = now - Duration::days(i64::from(event_log_days));
+            match crate::service::lead_events::purge_before(&db, before).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "lead event log purge"),
+                Err(e) => tracing::error!(error = ?e, "lead event log purge failed"),
             }
         }
     })

@@ -26,6 +26,7 @@ mod outbound;
 mod personal_logs;
 mod privacy;
 mod query_space;
+mod resume;
 mod retention;
 mod roles;
 mod sandbox;
