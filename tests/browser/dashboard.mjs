@@ -117,9 +117,11 @@ function readiness() {
 function feedArrived(before) {
   const count = window.leadsyncDashboard.feedCount();
   const first = document.querySelector('#feed li');
+  // The feed keeps the latest position shown, to resume from after a reconnect.
+  const position = window.leadsyncDashboard.feedPosition();
   return {
-    done: count > before && first !== null,
-    detail: `feed count ${count}, was ${before}`,
+    done: count > before && first !== null && /^[0-9]+$/.test(position ?? ''),
+    detail: `feed count ${count}, was ${before}; position ${position}`,
     text: first ? first.innerText : '',
   };
 }

@@ -46,8 +46,9 @@ const OPS = {
       } }
     }
   }`,
-  LeadSynced: `subscription LeadSynced($campaignId: ID, $formId: ID) {
-    leadSynced(campaignId: $campaignId, formId: $formId) {
+  LeadSynced: `subscription LeadSynced($campaignId: ID, $formId: ID, $after: String) {
+    leadSynced(campaignId: $campaignId, formId: $formId, after: $after) {
+      position
       outcome
       lead { id email firstName lastName source }
       submission { id submittedAt campaign { id name } form { id name } }
@@ -251,6 +252,9 @@ const state = {
   client: null,
   unsubscribe: null,
   connectedOnce: false,
+  // The position of the latest lead event the feed showed: a resubscription (or graphql-ws's
+  // own after a reconnect) asks for what came after it, so nothing is lost or shown twice.
+  feedPosition: null,
 };
 const charts = { sources: null, campaigns: null, overTime: null };
 
@@ -651,7 +655,7 @@ function startLive() {
       connected: () => {
         setLive('live');
         panelError('feed', null);
-        // After a reconnection, leads may have arrived unseen: reload the panels.
+        // After a reconnection the feed replays what it missed (`after`); the panels reload.
         if (state.connectedOnce) scheduleRefresh();
         state.connectedOnce = true;
       },
@@ -673,24 +677,47 @@ function liveFailed(error) {
   panelError('feed', new ApiError(code, message));
 }
 
+/** Positions are opaque but ordered: decimal strings compared as numbers. */
+function isLater(position, than) {
+  if (!position) return false;
+  if (!than) return true;
+  try {
+    return BigInt(position) > BigInt(than);
+  } catch {
+    return false;
+  }
+}
+
 function subscribeFeed() {
   const client = state.client;
+  // graphql-ws sends this same payload again when it reconnects by itself: `after` is kept at
+  // the latest position shown, so the server replays exactly what the feed missed meanwhile.
+  const variables = state.feedPosition ? { after: state.feedPosition } : {};
   state.unsubscribe = client.subscribe(
-    { query: OPS.LeadSynced, operationName: 'LeadSynced', variables: {} },
+    { query: OPS.LeadSynced, operationName: 'LeadSynced', variables },
     {
       next: (result) => {
         if (result.errors?.length) {
           const first = result.errors[0];
           panelError('feed', new ApiError(first.extensions?.code ?? 'ERROR', first.message));
         }
-        if (result.data?.leadSynced) addFeedItem(result.data.leadSynced);
+        const event = result.data?.leadSynced;
+        if (!event) return;
+        if (isLater(event.position, state.feedPosition)) {
+          state.feedPosition = event.position;
+          variables.after = event.position;
+        }
+        addFeedItem(event);
       },
       error: (error) => {
         // The stream ended with an error (for example: this subscriber lagged behind). Show it,
-        // reload the panels and subscribe again.
+        // reload the panels and subscribe again: after the last position shown, unless the
+        // server no longer holds what came since (REPLAY_UNAVAILABLE: start afresh).
         const first = Array.isArray(error) ? error[0] : error;
-        if (Array.isArray(error)) panelError('feed', new ApiError(first.extensions?.code ?? 'ERROR', first.message));
-        else if (error?.code === 4401 || error?.code === 4403) liveFailed(error);
+        if (Array.isArray(error)) {
+          panelError('feed', new ApiError(first.extensions?.code ?? 'ERROR', first.message));
+          if (first.extensions?.code === 'REPLAY_UNAVAILABLE') state.feedPosition = null;
+        } else if (error?.code === 4401 || error?.code === 4403) liveFailed(error);
         resubscribe(client);
       },
       complete: () => resubscribe(client),
@@ -710,6 +737,7 @@ function stopLive() {
   const client = state.client;
   state.client = null;
   state.connectedOnce = false;
+  state.feedPosition = null;
   if (state.unsubscribe) state.unsubscribe();
   state.unsubscribe = null;
   if (client) client.dispose();
@@ -753,6 +781,7 @@ function addFeedItem(event) {
 window.leadsyncDashboard = {
   charts,
   feedCount: () => state.feedCount,
+  feedPosition: () => state.feedPosition,
   liveState: () => state.live,
   liveSince: () => state.liveSince,
   refresh: () => refreshAll(),
