@@ -174,6 +174,12 @@ fn page(asset: &'static Asset, etag: &HeaderValue, request: &HeaderMap) -> Respo
     response
 }
 
+/// `GET /favicon.ico`: browsers ask every page's server for it, linked or not (the OAuth callback
+/// page, a bookmark); answering with the page's icon keeps their consoles free of 404s.
+pub async fn favicon(request: HeaderMap) -> Response {
+    asset(Path("favicon.svg".to_owned()), request).await
+}
+
 /// `GET /assets/{file}`: a file of the page, by exact name; 404 for any other name.
 pub async fn asset(Path(file): Path<String>, request: HeaderMap) -> Response {
     match ASSETS.iter().position(|a| a.name == file) {

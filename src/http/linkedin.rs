@@ -53,7 +53,8 @@ fn page(ok: bool, message: &str, profile_id: Option<i64>) -> String {
         String::new()
     };
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">{refresh}<title>{title}</title>\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">{refresh}\
+         <link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\"><title>{title}</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;color:#1d2226}}\
          h1{{color:{color}}}</style></head><body><main><h1>{title}</h1><p>{}</p>\
          <p><a href=\"{href}\">{label}</a></p></main></body></html>",

@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/", get(dashboard::index))
         .route("/assets/{file}", get(dashboard::asset))
+        .route("/favicon.ico", get(dashboard::favicon))
         .route("/console", get(|| async { axum::response::Redirect::permanent("/console/") }))
         .route("/console/", get(dashboard::console))
         .route("/graphql", get(graphql_get).post(graphql_post))

@@ -92,6 +92,11 @@ async fn check_files(base: &str) {
         let body = response.text().await.unwrap();
         assert!(body.contains(needle), "{file} holds {needle}");
     }
+    // Browsers ask for /favicon.ico on pages that link no icon (the OAuth callback, a bookmark).
+    let icon = get(&format!("{base}/favicon.ico"), None).await;
+    assert_eq!(icon.status(), 200, "/favicon.ico is served");
+    assert_eq!(header(&icon, "content-type"), "image/svg+xml");
+    assert!(icon.text().await.unwrap().contains("<svg"));
     for missing in [
         "/assets/nope.js",
         "/assets/index.html",

@@ -107,8 +107,6 @@ function watch(page, who) {
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
     const where = message.location()?.url ?? '';
-    // Chromium asks every page's server for /favicon.ico; the sandbox's pages have none.
-    if (where.endsWith('/favicon.ico') && !where.startsWith(base)) return;
     consoleErrors.push(`${who} [${current}] ${message.text()}${where ? ` (${where})` : ''}`);
   });
   page.on('pageerror', (error) => consoleErrors.push(`${who} [${current}] page error: ${error.message}`));

@@ -50,6 +50,7 @@ fn document(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <link rel=\"icon\" href=\"data:,\">\
          <title>{}</title><style>{STYLE}</style></head><body><main>\
          <p class=\"brand\">LinkedIn <span>sandbox</span></p>{body}</main></body></html>",
         html_escape(title)
