@@ -434,8 +434,7 @@ impl Dbs {
             .await?;
         self.made.lock().unwrap().push(name.to_owned());
         let url = self.url(name);
-        let db = leadsync::db::connect(&url).await?;
-        leadsync::db::migrate(&db, &url).await?;
+        let db = leadsync::db::open(&url).await?;
         close(db).await?;
         Ok(url)
     }

@@ -37,6 +37,23 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     Ok(Database::connect(options).await?)
 }
 
+/// Migrates, then opens the pool that serves. On SQLite the migrations run on a connection of
+/// their own, closed before the pool opens: a pooled connection that was open while another
+/// created the tables has now and then still answered "no such table" for them (a test in
+/// `tests/api/server.rs` sees it in most runs without this).
+pub async fn open(url: &str) -> anyhow::Result<DatabaseConnection> {
+    if !url.starts_with("sqlite") {
+        let db = connect(url).await?;
+        migrate(&db, url).await?;
+        return Ok(db);
+    }
+    let migrating = connect(url).await?;
+    let migrated = migrate(&migrating, url).await;
+    migrating.close().await?;
+    migrated?;
+    connect(url).await
+}
+
 /// Applies pending migrations. On PostgreSQL a session advisory lock, held on a dedicated
 /// connection, makes a second instance wait until the first has finished.
 pub async fn migrate(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {

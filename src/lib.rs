@@ -43,8 +43,7 @@ pub struct AppState {
 impl AppState {
     /// Connects, migrates and builds the schema.
     pub async fn start(config: Config) -> anyhow::Result<Self> {
-        let db = db::connect(&config.database_url).await?;
-        db::migrate(&db, &config.database_url).await?;
+        let db = db::open(&config.database_url).await?;
         let interrupted = service::connector::fail_interrupted_runs(&db)
             .await
             .unwrap_or(0);

@@ -185,15 +185,13 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Schema => unreachable!("handled above"),
         Command::Migrate => {
-            let db = leadsync::db::connect(&config.database_url).await?;
-            leadsync::db::migrate(&db, &config.database_url).await?;
+            let db = leadsync::db::open(&config.database_url).await?;
             tracing::info!("database is up to date");
         }
         Command::Users {
             command: UsersCommand::Create { name, roles },
         } => {
-            let db = leadsync::db::connect(&config.database_url).await?;
-            leadsync::db::migrate(&db, &config.database_url).await?;
+            let db = leadsync::db::open(&config.database_url).await?;
             let created = users::create_user(&db, &name, &roles)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
@@ -244,8 +242,7 @@ async fn main() -> anyhow::Result<()> {
             email,
             lead_id,
         } => {
-            let db = leadsync::db::connect(&config.database_url).await?;
-            leadsync::db::migrate(&db, &config.database_url).await?;
+            let db = leadsync::db::open(&config.database_url).await?;
             let subject = match (email, lead_id) {
                 (Some(email), _) => leadsync::service::privacy::Subject::Email(email),
                 (None, Some(id)) => leadsync::service::privacy::Subject::Lead(id),
@@ -368,8 +365,7 @@ async fn export_file(config: Config, what: ExportCommand) -> anyhow::Result<()> 
     }
     let fail = |e: leadsync::error::AppError| anyhow::anyhow!("{}", e.message());
     let request = export::parse(dataset, file.format, &params).map_err(fail)?;
-    let db = leadsync::db::connect(&config.database_url).await?;
-    leadsync::db::migrate(&db, &config.database_url).await?;
+    let db = leadsync::db::open(&config.database_url).await?;
     let mut started = export::start(&db, request, leadsync::service::audit::Actor::Cli)
         .await
         .map_err(fail)?;

@@ -122,10 +122,9 @@ impl TestApp {
     /// A test app whose configuration `configure` adjusts (LinkedIn settings, public URL).
     pub async fn with_config(configure: impl FnOnce(&mut Config)) -> Self {
         let test_db = TestDb::new().await;
-        let mut db = leadsync::db::connect(&test_db.url).await.expect("connect");
-        leadsync::db::migrate(&db, &test_db.url)
+        let mut db = leadsync::db::open(&test_db.url)
             .await
-            .expect("migrate");
+            .expect("connect and migrate");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
         db.set_metric_callback(move |_| {

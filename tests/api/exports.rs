@@ -721,9 +721,7 @@ async fn exports_take_the_api_s_tokens_roles_and_filter_words() {
 
 #[tokio::test]
 async fn a_large_export_streams_in_batches() {
-    // On a synced store (as the CLI test below): on SQLite, a bulk insert as the first write of a
-    // fresh test database has now and then failed with "no such table: leads" when the export
-    // tests run together; not understood yet, see the session notes.
+    // On a synced store, so the export's source filter has rows to leave out.
     let env = synced().await;
     let app = &env.app;
     let admin = app.admin().await;

@@ -476,6 +476,48 @@ async fn cli_prints_the_schema() {
 
 // ------------------------------------------------------------------ migrations
 
+/// A freshly migrated store answers on every pooled connection at once: on SQLite, connections
+/// opened while another ran the migrations used to answer "no such table" now and then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freshly_opened_store_serves_writes_on_every_pooled_connection() {
+    for round in 0..30 {
+        let test_db = TestDb::new().await;
+        let db = leadsync::db::open(&test_db.url).await.expect("open");
+        let now = chrono::Utc::now();
+        // More writers and readers than the pool holds, so every connection serves one.
+        let tasks = (0..24).map(|task| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let rows = (0..100).map(|i| entity::lead::ActiveModel {
+                    email: Set(Some(format!("p{task}-{i}@example.com"))),
+                    custom_fields: Set(json!({})),
+                    source: Set("IMPORT".into()),
+                    submission_count: Set(0),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                });
+                entity::lead::Entity::insert_many(rows)
+                    .exec_without_returning(&db)
+                    .await?;
+                entity::form_submission::Entity::find().count(&db).await?;
+                entity::customer_journey::Entity::find().count(&db).await
+            })
+        });
+        for (task, result) in futures::future::join_all(tasks)
+            .await
+            .into_iter()
+            .enumerate()
+        {
+            let result = result.expect("task");
+            assert!(result.is_ok(), "round {round}, task {task}: {result:?}");
+        }
+        let leads = entity::lead::Entity::find().count(&db).await.unwrap();
+        assert_eq!(leads, 24 * 100, "round {round}");
+        db.close().await.ok();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_migrations_on_postgres_both_succeed_and_seed_once() {
     let test_db = TestDb::new().await;
