@@ -185,7 +185,10 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Schema => unreachable!("handled above"),
         Command::Migrate => {
-            let db = leadsync::db::open(&config.database_url).await?;
+            leadsync::db::open(&config.database_url)
+                .await?
+                .close()
+                .await?;
             tracing::info!("database is up to date");
         }
         Command::Users {
