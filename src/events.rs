@@ -1,14 +1,19 @@
-//! The event bus behind subscriptions: bounded in-process broadcast channels, published to after
-//! commit. On PostgreSQL, events go out with `NOTIFY` and every instance `LISTEN`s, so a subscriber
-//! on one instance sees what another committed; on SQLite (one instance) they stay in process.
+//! The event bus behind subscriptions: bounded in-process broadcast channels. On PostgreSQL,
+//! events go out with `NOTIFY` (lead events from inside the committing transaction, so they
+//! arrive in position order) and every instance `LISTEN`s, so a subscriber on one instance sees
+//! what another committed; on SQLite (one instance) they stay in process, delivered after commit.
 //! A subscriber that falls more than `CAPACITY` events behind is told it lagged; every lead event
 //! carries its position in the lead event log, so it can resume from the last one it saw.
 
 use std::{sync::Arc, time::Duration};
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, Statement,
+};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
+
+use crate::error::AppResult;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LeadOutcome {
@@ -69,6 +74,8 @@ pub struct SyncRunUpdated {
 enum Event {
     Lead(LeadSynced),
     Run(SyncRunUpdated),
+    /// A commit appended to the lead event log (wakes outbound dispatchers).
+    Logged,
 }
 
 /// Events a subscriber may fall behind by before it is told it lagged.
@@ -83,6 +90,26 @@ pub struct EventBus {
     runs: broadcast::Sender<SyncRunUpdated>,
     /// Set on PostgreSQL: publish through NOTIFY.
     postgres: Option<Arc<DatabaseConnection>>,
+    /// SQLite: held from before a batch's commit until its events are delivered (`Staged`).
+    order: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A batch's lead events, staged in its transaction: `deliver` them after the commit (dropped
+/// instead, after a rollback, they are not delivered).
+#[must_use = "deliver the events after the commit"]
+pub struct Staged {
+    bus: EventBus,
+    /// What is left to deliver in this process (SQLite).
+    events: Vec<LeadSynced>,
+    _order: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Staged {
+    pub fn deliver(self) {
+        for event in self.events.iter().cloned() {
+            self.bus.deliver(Event::Lead(event));
+        }
+    }
 }
 
 impl Default for EventBus {
@@ -91,6 +118,7 @@ impl Default for EventBus {
             leads: broadcast::channel(CAPACITY).0,
             runs: broadcast::channel(CAPACITY).0,
             postgres: None,
+            order: Default::default(),
         }
     }
 }
@@ -116,6 +144,7 @@ impl EventBus {
             Event::Run(e) => {
                 let _ = self.runs.send(e);
             }
+            Event::Logged => crate::service::lead_events::wake(),
         }
     }
 
@@ -139,20 +168,26 @@ impl EventBus {
         }
     }
 
-    pub async fn publish_lead(&self, event: LeadSynced) {
-        self.publish(Event::Lead(event)).await;
-    }
-
-    /// Publishes a batch's lead events in order. On PostgreSQL one statement sends up to
-    /// `NOTIFY_CHUNK` of them (one commit, not one per event: a 1,000-lead batch cost a
-    /// thousand commits); listeners still get one notification per event.
-    pub async fn publish_leads(&self, events: Vec<LeadSynced>) {
-        let Some(db) = &self.postgres else {
-            for event in events {
-                self.deliver(Event::Lead(event));
-            }
-            return;
-        };
+    /// Stages a batch's lead events in the transaction that logged them (call after its last
+    /// append, then `commit`, then `Staged::deliver`). On PostgreSQL they are NOTIFYed from inside
+    /// it: PostgreSQL delivers notifications at commit in commit order, and the event log's lock
+    /// makes that position order. On SQLite (one writer, one instance) they wait for `deliver`,
+    /// holding this process's order lock from before the commit until they are delivered.
+    /// Either way, subscribers hear of them in position order.
+    pub async fn stage_leads(
+        &self,
+        txn: &DatabaseTransaction,
+        events: Vec<LeadSynced>,
+    ) -> AppResult<Staged> {
+        if self.postgres.is_none() {
+            let order = self.order.clone().lock_owned().await;
+            return Ok(Staged {
+                bus: self.clone(),
+                events,
+                _order: Some(order),
+            });
+        }
+        // One statement per `NOTIFY_CHUNK` events, not one per event.
         for chunk in events.chunks(NOTIFY_CHUNK) {
             let mut values = vec![CHANNEL.into()];
             let mut rows = Vec::with_capacity(chunk.len());
@@ -166,20 +201,18 @@ impl EventBus {
                 "SELECT pg_notify($1, v.payload) FROM (VALUES {}) AS v(payload)",
                 rows.join(", ")
             );
-            let sent = db
-                .query_all_raw(Statement::from_sql_and_values(
-                    DatabaseBackend::Postgres,
-                    sql,
-                    values,
-                ))
-                .await;
-            if let Err(e) = sent {
-                tracing::warn!(error = %e, "NOTIFY failed; delivering in process only");
-                for event in chunk {
-                    self.deliver(Event::Lead(event.clone()));
-                }
-            }
+            txn.query_all_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                sql,
+                values,
+            ))
+            .await?;
         }
+        Ok(Staged {
+            bus: self.clone(),
+            events: Vec::new(),
+            _order: None,
+        })
     }
 
     pub async fn publish_run(&self, event: SyncRunUpdated) {
@@ -193,6 +226,21 @@ impl EventBus {
     pub fn subscribe_runs(&self) -> broadcast::Receiver<SyncRunUpdated> {
         self.runs.subscribe()
     }
+}
+
+/// Tells the other instances, at `txn`'s commit, that it appended to the lead event log
+/// (PostgreSQL; this instance is woken by `lead_events::commit`).
+pub async fn notify_logged(txn: &DatabaseTransaction) -> AppResult<()> {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        let payload = serde_json::to_string(&Event::Logged).expect("events serialize");
+        txn.query_one_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), payload.into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 async fn listen(bus: EventBus, url: String) {

@@ -462,7 +462,11 @@ pub async fn ingest(
     if let Some((account, ms)) = request.cursor {
         advance_cursor(&txn, account, ms).await?;
     }
-    txn.commit().await?;
+    // Sent from inside the transaction: subscribers hear of batches in commit order, which is
+    // position order, so a client that resumes after the last position it saw misses nothing.
+    let staged = bus.stage_leads(&txn, events).await?;
+    lead_events::commit(txn).await?;
+    staged.deliver();
 
     let mut stored: Vec<(usize, i64)> = prepared
         .iter()
@@ -475,7 +479,6 @@ pub async fn ingest(
         .collect();
     stored.sort();
     report.submission_ids = stored.into_iter().map(|(_, id)| id).collect();
-    bus.publish_leads(events).await;
     tracing::info!(
         created = report.submissions_created,
         duplicates = report.duplicates_skipped,

@@ -50,6 +50,28 @@ impl NewEvent {
     }
 }
 
+/// Counts commits that appended to the log, in this process or (PostgreSQL, by NOTIFY) on
+/// another instance: the outbound dispatcher waits on it instead of polling.
+static APPENDED: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::channel(0).0);
+
+/// Tells whoever waits on `appended` that the log grew.
+pub fn wake() {
+    APPENDED.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// Changes after a commit that appended (or may have): see `wake`.
+pub fn appended() -> tokio::sync::watch::Receiver<u64> {
+    APPENDED.subscribe()
+}
+
+/// Commits a transaction from `begin` and wakes the log's waiters.
+pub async fn commit(txn: DatabaseTransaction) -> AppResult<()> {
+    txn.commit().await?;
+    wake();
+    Ok(())
+}
+
 /// Takes the event log's lock in `txn` (PostgreSQL; nothing to do on SQLite). Take it before
 /// touching any row: a writer that locked a lead row first and then waited here could deadlock
 /// with an ingest batch holding the lock and waiting for that row.
@@ -73,7 +95,7 @@ pub async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
 }
 
 /// Appends `events` in order and returns the positions they were given, in the same order;
-/// call inside a transaction from `begin` (or one holding `lock`).
+/// call inside a transaction from `begin` (or one holding `lock`), and end it with `commit`.
 pub async fn append(
     txn: &DatabaseTransaction,
     events: &[NewEvent],
@@ -111,6 +133,10 @@ pub async fn append(
             ));
         }
         positions.extend(ids);
+    }
+    if !events.is_empty() {
+        // The other instances' dispatchers hear of it at commit.
+        crate::events::notify_logged(txn).await?;
     }
     Ok(positions)
 }

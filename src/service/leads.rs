@@ -229,7 +229,7 @@ pub async fn create_lead(
         now,
     )
     .await?;
-    txn.commit().await?;
+    lead_events::commit(txn).await?;
     Ok(created)
 }
 
@@ -262,7 +262,7 @@ pub async fn update_lead(
         now,
     )
     .await?;
-    txn.commit().await?;
+    lead_events::commit(txn).await?;
     Ok(updated)
 }
 
@@ -277,7 +277,7 @@ pub async fn delete_lead(db: &DatabaseConnection, id: i64) -> AppResult<lead::Mo
         Utc::now(),
     )
     .await?;
-    txn.commit().await?;
+    lead_events::commit(txn).await?;
     tracing::info!(lead_id = id, "deleted lead");
     Ok(existing)
 }
@@ -657,7 +657,7 @@ pub async fn erase_lead(
     crate::service::privacy::record_erasure(&txn, secret_key, &existing, by_user, now).await?;
     lead_events::forget_lead(&txn, id).await?;
     lead_events::append(&txn, &[erased_event(id)], now).await?;
-    txn.commit().await?;
+    lead_events::commit(txn).await?;
     tracing::info!(lead_id = id, submissions = submissions.len(), "erased lead");
     Ok((existing, submissions.len()))
 }
@@ -720,7 +720,7 @@ pub async fn erase_response(db: &DatabaseConnection, linkedin_id: &str) -> AppRe
             .await?;
         }
     }
-    txn.commit().await?;
+    lead_events::commit(txn).await?;
     tracing::info!(response = linkedin_id, "erased a response LinkedIn deleted");
     Ok(true)
 }
