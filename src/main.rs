@@ -428,13 +428,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             tracing::warn!("{warning}");
         }
         state.connector.spawn_scheduler();
-        leadsync::service::retention::spawn_schedule(state.db.clone(), state.config.event_log_days);
     } else {
         tracing::warn!(
             "LinkedIn is not configured (LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET): no sync"
         );
     }
-    // Outbound webhooks need no LinkedIn app: the dispatcher runs on every instance.
+    // Retention, the event log's purge and outbound webhooks need no LinkedIn app: leads also
+    // arrive through the API and the inbound door.
+    leadsync::service::retention::spawn_schedule(state.db.clone(), state.config.event_log_days);
     leadsync::service::outbound::Dispatcher::of(&state).spawn();
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(%listen, graphiql = %format!("{public_url}/graphql"), "leadsync is listening");

@@ -220,6 +220,23 @@ pub fn render_api_version(
     )
 }
 
+/// The outbox's depth, read from the database at scrape time (the same on every instance).
+pub fn render_webhook_queue(q: &crate::service::outbound::QueueDepth) -> String {
+    format!(
+        "# HELP leadsync_webhook_queue_depth Outbound webhook deliveries not yet finished, by status.\n\
+         # TYPE leadsync_webhook_queue_depth gauge\n\
+         leadsync_webhook_queue_depth{{status=\"pending\"}} {}\n\
+         leadsync_webhook_queue_depth{{status=\"delivering\"}} {}\n\
+         # HELP leadsync_webhook_overdue_seconds How long the most overdue pending delivery has been due (0: none).\n\
+         # TYPE leadsync_webhook_overdue_seconds gauge\n\
+         leadsync_webhook_overdue_seconds {}\n\
+         # HELP leadsync_webhook_endpoints_disabled Outbound webhook endpoints disabled (by an administrator, by failing, or 410 Gone).\n\
+         # TYPE leadsync_webhook_endpoints_disabled gauge\n\
+         leadsync_webhook_endpoints_disabled {}\n",
+        q.pending, q.delivering, q.overdue_secs, q.disabled_endpoints
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -268,6 +268,22 @@ pub struct CreateWebhookEndpointPayload {
     pub secret: String,
 }
 
+/// How an endpoint answered `sendTestWebhook`.
+#[derive(SimpleObject)]
+pub struct WebhookTestResult {
+    /// Whether the endpoint answered 2xx.
+    pub succeeded: bool,
+    /// The HTTP status (null: no answer).
+    pub status_code: Option<i32>,
+    pub latency_ms: i64,
+    /// What went wrong (a timeout, a refused connection, the status).
+    pub error: Option<String>,
+    /// The first 512 bytes of the answer's body.
+    pub response_excerpt: Option<String>,
+    /// The `webhook-id` it was sent with (`msg_test_...`).
+    pub webhook_id: String,
+}
+
 #[derive(SimpleObject)]
 pub struct RotateWebhookSecretPayload {
     pub endpoint: WebhookEndpoint,
@@ -483,6 +499,36 @@ impl OutboundMutation {
         )
         .await;
         Ok(WebhookEndpoint(endpoint))
+    }
+
+    /// Sends a signed `webhook.test` event (`data.endpointId`) to the endpoint now, enabled or
+    /// not: not queued, not retried, not counted as a failure. Says how it answered.
+    #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
+    async fn send_test_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookTestResult> {
+        let id = parse_id(&id, "webhook endpoint")?;
+        let s = state(ctx);
+        let dispatcher = outbound::Dispatcher::new(
+            s.db.clone(),
+            s.connector.cipher().clone(),
+            s.config.webhooks.clone(),
+        );
+        let sent = dispatcher.send_test(id).await?;
+        audited(
+            ctx,
+            "sendTestWebhook",
+            "WebhookEndpoint",
+            Some(id),
+            json!({ "statusCode": sent.status_code, "succeeded": sent.succeeded() }),
+        )
+        .await;
+        Ok(WebhookTestResult {
+            succeeded: sent.succeeded(),
+            status_code: sent.status_code.map(i32::from),
+            latency_ms: sent.latency_ms,
+            error: sent.error,
+            response_excerpt: sent.response_excerpt,
+            webhook_id: sent.webhook_id,
+        })
     }
 
     /// Queues a fresh attempt of a delivery (same `webhook-id`, a fresh retry window), with the

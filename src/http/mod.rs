@@ -41,12 +41,16 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(
             "/metrics",
-            get(move || async move {
+            get(move |State(state): State<AppState>| async move {
                 let mut text = crate::metrics::render();
                 text.push_str(&crate::metrics::render_api_version(
                     version,
                     chrono::Utc::now().date_naive(),
                 ));
+                match crate::service::outbound::queue_depth(&state.db).await {
+                    Ok(q) => text.push_str(&crate::metrics::render_webhook_queue(&q)),
+                    Err(e) => tracing::warn!(error = ?e, "webhook queue depth unreadable"),
+                }
                 ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
             }),
         )

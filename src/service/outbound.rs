@@ -34,7 +34,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    TransactionTrait,
     sea_query::{Expr, OnConflict},
 };
 use serde_json::{Value, json};
@@ -562,6 +563,64 @@ impl DispatchReport {
     }
 }
 
+/// The outbox as a monitoring system sees it (`GET /metrics`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    pub pending: i64,
+    pub delivering: i64,
+    /// How long the most overdue PENDING delivery has been due, in seconds (0 when none is):
+    /// grows while the dispatcher is stalled or an endpoint is disabled with deliveries queued.
+    pub overdue_secs: i64,
+    /// Endpoints disabled (by an administrator, by failing, or 410 Gone).
+    pub disabled_endpoints: i64,
+}
+
+/// Counts the outbox's unfinished deliveries (index on status: cheap however long the log).
+pub async fn queue_depth(db: &DatabaseConnection) -> AppResult<QueueDepth> {
+    use webhook_delivery::Column as C;
+    let count = |status: &'static str| {
+        webhook_delivery::Entity::find()
+            .filter(C::Status.eq(status))
+            .count(db)
+    };
+    let most_due: Option<DateTime<Utc>> = webhook_delivery::Entity::find()
+        .select_only()
+        .column(C::NextAttemptAt)
+        .filter(C::Status.eq(PENDING))
+        .order_by_asc(C::NextAttemptAt)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(QueueDepth {
+        pending: count(PENDING).await? as i64,
+        delivering: count(DELIVERING).await? as i64,
+        overdue_secs: most_due.map_or(0, |t| (Utc::now() - t).num_seconds().max(0)),
+        disabled_endpoints: webhook_endpoint::Entity::find()
+            .filter(webhook_endpoint::Column::Enabled.eq(false))
+            .count(db)
+            .await? as i64,
+    })
+}
+
+/// How an endpoint answered a test event (`Dispatcher::send_test`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestDelivery {
+    pub webhook_id: String,
+    /// None: no answer.
+    pub status_code: Option<u16>,
+    pub latency_ms: i64,
+    /// Why it did not succeed.
+    pub error: Option<String>,
+    pub response_excerpt: Option<String>,
+}
+
+impl TestDelivery {
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
 /// Fans events out and sends deliveries; one per instance (`spawn`), or called directly.
 #[derive(Clone)]
 pub struct Dispatcher {
@@ -630,17 +689,25 @@ impl Dispatcher {
         &self.inner.db
     }
 
-    /// Runs `run_once` every `LEADSYNC_WEBHOOKS_POLL_MS` (at once again while there is work).
+    /// Runs `run_once` as soon as a commit appends to the lead event log (here or on another
+    /// instance), and every `LEADSYNC_WEBHOOKS_POLL_MS` for the retries that come due (at once
+    /// again while there is work).
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let poll = Duration::from_millis(self.inner.config.webhooks_poll_ms);
+            let mut appended = crate::service::lead_events::appended();
             loop {
+                // Marks what is seen now as seen: a commit from here on wakes the next wait.
+                appended.borrow_and_update();
                 match self.run_once().await {
                     Ok(report) if !report.is_idle() => continue,
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = ?e, "webhook dispatch failed"),
                 }
-                tokio::time::sleep(poll).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = appended.changed() => {}
+                }
             }
         })
     }
@@ -1000,6 +1067,49 @@ impl Dispatcher {
             .exec(self.db())
             .await?;
         Ok(())
+    }
+
+    /// Sends a signed `webhook.test` event to an endpoint now, enabled or not: not queued, not
+    /// retried, and not counted against the endpoint (it says whether the receiver is set up).
+    pub async fn send_test(&self, endpoint_id: i64) -> AppResult<TestDelivery> {
+        let endpoint = webhook_endpoint::Entity::find_by_id(endpoint_id)
+            .one(self.db())
+            .await?
+            .ok_or_else(|| AppError::not_found("webhook endpoint", endpoint_id))?;
+        let id = format!("msg_test_{}", hex::encode(rand::random::<[u8; 8]>()));
+        let body = serde_json::to_vec(&json!({
+            "type": "webhook.test",
+            "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "data": { "endpointId": endpoint.id.to_string() },
+        }))
+        .map_err(AppError::internal)?;
+        let secret = self.inner.cipher.decrypt(&endpoint.secret_enc)?;
+        let started = Instant::now();
+        let attempt = self.attempt(&endpoint, &secret, &id, body).await?;
+        let latency_ms = started.elapsed().as_millis() as i64;
+        Ok(match attempt {
+            Attempt::Delivered { status, excerpt } => TestDelivery {
+                webhook_id: id,
+                status_code: Some(status),
+                latency_ms,
+                error: None,
+                response_excerpt: Some(excerpt),
+            },
+            Attempt::Refused { status, excerpt } => TestDelivery {
+                webhook_id: id,
+                status_code: Some(status),
+                latency_ms,
+                error: Some(format!("answered HTTP {status}")),
+                response_excerpt: Some(excerpt),
+            },
+            Attempt::NoAnswer(error) => TestDelivery {
+                webhook_id: id,
+                status_code: None,
+                latency_ms,
+                error: Some(truncate(&error, 500)),
+                response_excerpt: None,
+            },
+        })
     }
 
     /// Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^(attempts-1))].

@@ -1,7 +1,8 @@
 //! Outbound webhooks (issue 16): endpoints, signed deliveries to a local receiver under injected
 //! failures (500s, connection resets, timeouts, a receiver stopped and restarted, a dispatcher
 //! gone mid-delivery), per-lead order, deduplication ids, SSRF refusals, erasure, disabling after
-//! continuous failure, replays, and two dispatchers on one database. Signatures are checked by
+//! continuous failure, replays, test sends, the dispatcher woken by commits, the outbox's depth
+//! in /metrics, and two dispatchers on one database. Signatures are checked by
 //! an independent implementation of Standard Webhooks (tests/webhooks/verify.py).
 
 use std::{
@@ -16,7 +17,7 @@ use leadsync::{
     domain::Role,
     service::outbound::{Dispatcher, SUCCEEDED},
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -326,6 +327,25 @@ where
         );
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
+}
+
+/// `GET /metrics` through the router.
+async fn metrics(app: &TestApp) -> String {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = app
+        .router
+        .clone()
+        .oneshot(
+            axum::http::Request::get("/metrics")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(body.to_vec()).unwrap()
 }
 
 async fn all_succeeded(app: &TestApp) -> bool {
@@ -981,4 +1001,153 @@ async fn replay_sends_again_under_the_same_id_and_only_administrators_manage_end
         .await;
     assert!(r["errors"].is_null(), "{r}");
     assert!(deliveries(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn send_test_webhook_reports_how_the_endpoint_answered_without_queueing_anything() {
+    let app = app().await;
+    let admin = app.token(&[Role::LeadgenAdministrator]).await;
+    let sales = app.token(&[Role::LeadgenSalesperson]).await;
+    let receiver = Receiver::start().await;
+    let (endpoint_id, secret) = register(&app, &admin, &receiver.url(), &["LEAD_CREATED"]).await;
+    const SEND: &str = "mutation($id: ID!) { sendTestWebhook(id: $id) { succeeded statusCode latencyMs error responseExcerpt webhookId } }";
+
+    let r = app
+        .query(Some(&admin), SEND, json!({ "id": endpoint_id }))
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let sent = &r["data"]["sendTestWebhook"];
+    assert_eq!(sent["succeeded"], true, "{r}");
+    assert_eq!(sent["statusCode"], 200);
+    assert_eq!(sent["responseExcerpt"], "received-200");
+    assert!(sent["error"].is_null());
+    let got = receiver.captured();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].id(), sent["webhookId"].as_str().unwrap());
+    assert!(got[0].id().starts_with("msg_test_"), "{}", got[0].id());
+    let body = got[0].json();
+    assert_eq!(body["type"], "webhook.test");
+    assert_eq!(body["data"]["endpointId"], endpoint_id.as_str());
+    if let Some((ok, out)) = verify_with_python(&secret, &requests_of(&got)) {
+        assert!(ok, "the test event is signed like every delivery:\n{out}");
+    }
+
+    // A refusal and no answer at all, in words; neither counts against the endpoint.
+    receiver.script(&[Behaviour::Status(503)]);
+    let r = app
+        .query(Some(&admin), SEND, json!({ "id": endpoint_id }))
+        .await;
+    let sent = &r["data"]["sendTestWebhook"];
+    assert_eq!(sent["succeeded"], false, "{r}");
+    assert_eq!(sent["statusCode"], 503);
+    assert_eq!(sent["error"], "answered HTTP 503");
+    receiver.stop();
+    let r = app
+        .query(Some(&admin), SEND, json!({ "id": endpoint_id }))
+        .await;
+    let sent = &r["data"]["sendTestWebhook"];
+    assert_eq!(sent["succeeded"], false, "{r}");
+    assert!(sent["statusCode"].is_null());
+    assert!(
+        sent["error"].as_str().unwrap().contains("refused"),
+        "{sent}"
+    );
+    assert!(deliveries(&app).await.is_empty(), "nothing was queued");
+    let endpoint = webhook_endpoint::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(endpoint.enabled && endpoint.failing_since.is_none());
+    let audit = entity::audit_entry::Entity::find()
+        .filter(entity::audit_entry::Column::Operation.eq("sendTestWebhook"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(audit, 3);
+
+    let r = app
+        .query(Some(&sales), SEND, json!({ "id": endpoint_id }))
+        .await;
+    assert_eq!(error_code(&r).as_deref(), Some("FORBIDDEN"), "{r}");
+    let r = app
+        .query(Some(&admin), SEND, json!({ "id": "999999" }))
+        .await;
+    assert_eq!(error_code(&r).as_deref(), Some("NOT_FOUND"), "{r}");
+}
+
+#[tokio::test]
+async fn the_spawned_dispatcher_delivers_at_once_on_a_commit_without_waiting_for_its_poll() {
+    // A poll far longer than the test: only the commit's wake-up can deliver in time.
+    let app = TestApp::with_config(|c| {
+        fast(c);
+        c.webhooks.webhooks_poll_ms = 600_000;
+    })
+    .await;
+    let admin = app.token(&[Role::LeadgenAdministrator]).await;
+    let receiver = Receiver::start().await;
+    register(&app, &admin, &receiver.url(), &ALL_TYPES).await;
+    let task = Dispatcher::of(&app.state).spawn();
+    // Let its first (idle) pass finish: from then on it waits.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for round in 0..3 {
+        let id = create_lead(&app, &admin, &format!("wake{round}@example.com")).await;
+        let started = std::time::Instant::now();
+        while !receiver
+            .delivered()
+            .iter()
+            .any(|c| c.json()["data"]["lead"]["id"] == id.to_string().as_str())
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "round {round}: not delivered 10 s after the commit"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    task.abort();
+}
+
+#[tokio::test]
+async fn metrics_show_the_outbox_depth_and_disabled_endpoints() {
+    let app = app().await;
+    let admin = app.token(&[Role::LeadgenAdministrator]).await;
+    let receiver = Receiver::start().await;
+    register(&app, &admin, &receiver.url(), &["LEAD_CREATED"]).await;
+    receiver.stop();
+    for i in 0..3 {
+        create_lead(&app, &admin, &format!("depth{i}@example.com")).await;
+    }
+    let dispatcher = Dispatcher::of(&app.state);
+    dispatcher.fan_out().await.unwrap();
+    let text = metrics(&app).await;
+    assert!(
+        text.contains("leadsync_webhook_queue_depth{status=\"pending\"} 3"),
+        "{text}"
+    );
+    assert!(text.contains("leadsync_webhook_queue_depth{status=\"delivering\"} 0"));
+    assert!(text.contains("leadsync_webhook_endpoints_disabled 0"));
+    // Due now: at most a moment overdue.
+    let overdue: i64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("leadsync_webhook_overdue_seconds "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((0..60).contains(&overdue), "{overdue}");
+
+    receiver.restart().await;
+    drive(&dispatcher, Duration::from_secs(20), || all_succeeded(&app)).await;
+    let r = app
+        .query(
+            Some(&admin),
+            "mutation($id: ID!) { disableWebhookEndpoint(id: $id) { enabled } }",
+            json!({ "id": webhook_endpoint::Entity::find().one(&app.db).await.unwrap().unwrap().id.to_string() }),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let text = metrics(&app).await;
+    assert!(text.contains("leadsync_webhook_queue_depth{status=\"pending\"} 0"));
+    assert!(text.contains("leadsync_webhook_endpoints_disabled 1"));
+    assert!(text.contains("leadsync_webhook_overdue_seconds 0"));
 }
