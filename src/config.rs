@@ -235,7 +235,8 @@ pub struct WebhooksConfig {
         global = true
     )]
     pub webhooks_disable_after_secs: u64,
-    /// How often the dispatcher looks for new events and due deliveries, in milliseconds.
+    /// How often the dispatcher looks for retries that came due, in milliseconds (new events
+    /// wake it at once).
     #[arg(
         long,
         env = "LEADSYNC_WEBHOOKS_POLL_MS",
