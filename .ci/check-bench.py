@@ -6,7 +6,7 @@ import sys
 path = sys.argv[1]
 with open(path) as f:
     report = json.load(f)
-groups = {"ingest", "matching", "backfill", "reads", "fanout", "aggregates", "footprint", "scale"}
+groups = {"ingest", "matching", "backfill", "reads", "fanout", "aggregates", "footprint", "scale", "outbound"}
 seen = {fig["group"] for fig in report["figures"]}
 missing = groups - seen
 bad = [

@@ -950,6 +950,188 @@ async fn bench_ingest(dbs: &Dbs, scale: &Scale, report: &mut Report) -> anyhow::
     Ok(())
 }
 
+// ------------------------------------------------------------------------- 1b. outbound webhooks
+
+/// A fast local webhook receiver: answers 200 to everything, counts what it got.
+async fn fast_receiver() -> anyhow::Result<(String, Arc<AtomicU64>)> {
+    let received = Arc::new(AtomicU64::new(0));
+    let counter = received.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            async { "ok" }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok((url, received))
+}
+
+fn bench_webhooks_config() -> leadsync::config::WebhooksConfig {
+    leadsync::config::WebhooksConfig {
+        webhooks_allow_http: true,
+        webhooks_allow_private: true,
+        webhooks_timeout_secs: 10,
+        webhooks_retry_base_ms: 100,
+        webhooks_retry_cap_secs: 5,
+        webhooks_retry_window_secs: 3600,
+        webhooks_disable_after_secs: 3600,
+        webhooks_poll_ms: 1000,
+    }
+}
+
+/// Registers `n` endpoints for every event type at `url`; returns the dispatcher to run.
+async fn outbound_endpoints(
+    db: &DatabaseConnection,
+    url: &str,
+    n: usize,
+) -> anyhow::Result<leadsync::service::outbound::Dispatcher> {
+    use leadsync::service::outbound::{self, EndpointInput, Endpoints};
+    let cipher = leadsync::crypto::TokenCipher::new(&rand::random());
+    let config = bench_webhooks_config();
+    let endpoints = Endpoints {
+        db,
+        cipher: &cipher,
+        config: &config,
+    };
+    for i in 0..n {
+        endpoints
+            .create(EndpointInput {
+                url: format!("{url}?endpoint={i}"),
+                description: Some(format!("bench {i}")),
+                event_types: outbound::EVENT_TYPES
+                    .iter()
+                    .map(|t| (*t).to_owned())
+                    .collect(),
+                campaign_id: None,
+                form_id: None,
+                lead_type: None,
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
+    Ok(outbound::Dispatcher::new(db.clone(), cipher, config))
+}
+
+async fn unfinished_deliveries(db: &DatabaseConnection) -> anyhow::Result<u64> {
+    let q = leadsync::service::outbound::queue_depth(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok((q.pending + q.delivering) as u64)
+}
+
+/// Ingest with no endpoint and with 3 (their dispatcher delivering meanwhile to a fast local
+/// receiver, as in production), and the outbox's own throughput: events logged with no
+/// dispatcher running, then drained by one.
+async fn bench_outbound(dbs: &Dbs, scale: &Scale, report: &mut Report) -> anyhow::Result<()> {
+    let n = scale.ingest_responses;
+    eprintln!("[outbound] {n} responses, 0 and 3 endpoints");
+    let data = lead_data(n + scale.ingest_batch, 11)?;
+    let (warm, measured) = data.responses.split_at(scale.ingest_batch);
+    let url = dbs.create("outbound_template").await?;
+    let db = leadsync::db::connect(&url).await?;
+    store_forms(&db, &data.forms).await?;
+    close(db).await?;
+    let (receiver, received) = fast_receiver().await?;
+    let (mut none_rates, mut three_rates, mut ratios, mut drain_rates) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for run in 0..scale.runs {
+        let mut rates = [0.0; 2];
+        for (k, endpoints) in [0usize, 3].into_iter().enumerate() {
+            let name = format!("outbound_{run}_{endpoints}");
+            let db_url = dbs.copy("outbound_template", &name).await?;
+            let db = leadsync::db::connect(&db_url).await?;
+            let bus = EventBus::for_database(&db, &db_url);
+            let dispatcher = if endpoints > 0 {
+                Some(outbound_endpoints(&db, &receiver, endpoints).await?.spawn())
+            } else {
+                None
+            };
+            run_pipeline(&db, &bus, vec![warm.to_vec()]).await?;
+            let (took, _) = run_pipeline(&db, &bus, batches(measured, scale.ingest_batch)).await?;
+            rates[k] = measured.len() as f64 / secs(took);
+            // Everything is delivered in the end.
+            let deadline = Instant::now() + Duration::from_secs(600);
+            while endpoints > 0 && unfinished_deliveries(&db).await? > 0 {
+                anyhow::ensure!(Instant::now() < deadline, "deliveries did not drain");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            if let Some(task) = dispatcher {
+                task.abort();
+            }
+            db.close().await?;
+            dbs.drop_db(&name).await?;
+        }
+        eprintln!(
+            "[outbound] run {run}: ingest {:.0}/s with no endpoint, {:.0}/s with 3",
+            rates[0], rates[1]
+        );
+        none_rates.push(rates[0]);
+        three_rates.push(rates[1]);
+        ratios.push(rates[1] / rates[0]);
+
+        // The outbox alone: the events wait in the log, then one dispatcher drains them.
+        let name = format!("outbound_{run}_drain");
+        let db_url = dbs.copy("outbound_template", &name).await?;
+        let db = leadsync::db::connect(&db_url).await?;
+        let bus = EventBus::for_database(&db, &db_url);
+        let dispatcher = outbound_endpoints(&db, &receiver, 1).await?;
+        run_pipeline(&db, &bus, batches(&data.responses, scale.ingest_batch)).await?;
+        let before = received.load(Ordering::Relaxed);
+        let started = Instant::now();
+        let task = dispatcher.spawn();
+        let deadline = started + Duration::from_secs(600);
+        loop {
+            // Fanned out (nothing after the cursor) and nothing unfinished.
+            let queued = entity::webhook_delivery::Entity::find().count(&db).await?;
+            if queued > 0 && unfinished_deliveries(&db).await? == 0 {
+                break;
+            }
+            anyhow::ensure!(Instant::now() < deadline, "the outbox did not drain");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let took = started.elapsed();
+        task.abort();
+        let sent = received.load(Ordering::Relaxed) - before;
+        let delivered = entity::webhook_delivery::Entity::find().count(&db).await?;
+        anyhow::ensure!(sent >= delivered, "{sent} received of {delivered}");
+        eprintln!(
+            "[outbound] run {run}: {delivered} deliveries drained in {:.1} s",
+            secs(took)
+        );
+        drain_rates.push(delivered as f64 / secs(took));
+        db.close().await?;
+        dbs.drop_db(&name).await?;
+    }
+    dbs.drop_db("outbound_template").await?;
+    report.add("outbound", "ingest rate, no endpoint", "resp/s", none_rates);
+    report.add(
+        "outbound",
+        "ingest rate, 3 endpoints delivering",
+        "resp/s",
+        three_rates,
+    );
+    report.check(
+        "outbound",
+        "ingest with 3 endpoints / with none",
+        "ratio",
+        ratios,
+        ">= 0.80",
+        |m| m >= 0.80,
+    );
+    report.add(
+        "outbound",
+        "outbox throughput to a local receiver (1 dispatcher)",
+        "events/s",
+        drain_rates,
+    );
+    Ok(())
+}
+
 // -------------------------------------------------------------------------------- 2. backfill
 
 async fn timed_sandbox(
@@ -1391,11 +1573,21 @@ fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
 }
 
 fn rss_kib(pid: u32) -> f64 {
+    status_kib(pid, "VmRSS:")
+}
+
+/// The process's anonymous resident memory (its heap and stacks, not the SQLite file it maps),
+/// in KiB.
+fn anon_rss_kib(pid: u32) -> f64 {
+    status_kib(pid, "RssAnon:")
+}
+
+fn status_kib(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse().ok())
         })
@@ -2499,6 +2691,48 @@ async fn tolerant_load(
     Ok((rate, all, errors))
 }
 
+/// Downloads an export, sampling the server's anonymous RSS every 20 ms (the heap: on SQLite the
+/// mapped database file is resident too, and grows with the store, not with the export): (data
+/// rows, time, RSS before, peak RSS), in KiB.
+async fn export_rss(
+    client: &reqwest::Client,
+    set: &ScaleSet,
+    path: &str,
+) -> anyhow::Result<(usize, Duration, f64, f64)> {
+    let pid = set.server.child.id();
+    let idle = anon_rss_kib(pid);
+    let started = Instant::now();
+    let response = client
+        .get(format!("{}{path}", set.server.base))
+        .bearer_auth(&set.token)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    let mut response = response;
+    let (mut lines, mut peak) = (0usize, idle);
+    let mut sampled = Instant::now();
+    while let Some(chunk) = response.chunk().await? {
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+        if sampled.elapsed() >= Duration::from_millis(20) {
+            peak = peak.max(anon_rss_kib(pid));
+            sampled = Instant::now();
+        }
+    }
+    let took = started.elapsed();
+    peak = peak.max(anon_rss_kib(pid));
+    // CSV has a header line; NDJSON none.
+    let rows = if path.ends_with(".csv") {
+        lines.saturating_sub(1)
+    } else {
+        lines
+    };
+    Ok((rows, took, idle, peak))
+}
+
 async fn bench_scale(dbs: &Dbs, scale: &Scale, report: &mut Report) -> anyhow::Result<()> {
     let now = Utc::now();
     let client = reqwest::Client::builder()
@@ -2609,6 +2843,52 @@ async fn bench_scale(dbs: &Dbs, scale: &Scale, report: &mut Report) -> anyhow::R
             |m| m <= 1.5,
         );
     }
+    // Streamed exports: the server's memory stays flat whatever the number of rows.
+    let mut growth = [f64::NAN; 2];
+    for (s, set) in sets.iter().enumerate() {
+        // A warm-up: the pool's connections open and prepare their statements.
+        export_rss(&client, set, "/export/leads.csv").await?;
+        for path in ["/export/leads.csv", "/export/leads.ndjson"] {
+            let (rows, took, idle, peak) = export_rss(&client, set, path).await?;
+            let label = format!("GET {path}, {} leads", set.leads);
+            eprintln!(
+                "[scale] {label}: {rows} rows in {:.1} s, server heap RSS {:.0} MiB idle, {:.0} MiB peak",
+                secs(took),
+                idle / 1024.0,
+                peak / 1024.0
+            );
+            anyhow::ensure!(rows >= set.leads, "{label}: {rows} rows");
+            report.add(
+                "scale",
+                format!("{label}: rate"),
+                "rows/s",
+                vec![rows as f64 / secs(took)],
+            );
+            report.add(
+                "scale",
+                format!("{label}: server heap RSS peak"),
+                "MiB",
+                vec![peak / 1024.0],
+            );
+            if path.ends_with(".csv") {
+                growth[s] = (peak - idle) / 1024.0;
+                report.add(
+                    "scale",
+                    format!("{label}: RSS growth"),
+                    "MiB",
+                    vec![growth[s]],
+                );
+            }
+        }
+    }
+    report.check(
+        "scale",
+        format!("leads.csv RSS growth, {large} leads minus {small}"),
+        "MiB",
+        vec![growth[1] - growth[0]],
+        "<= 16",
+        |m| m <= 16.0,
+    );
     // BENCH_KEEP=1 keeps the two databases (to EXPLAIN their queries afterwards).
     let keep = std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1");
     for set in sets {
@@ -2643,6 +2923,9 @@ async fn suite(settings: &Settings, postgres: Option<&str>) -> anyhow::Result<()
     let result = async {
         if settings.wants("ingest") {
             bench_ingest(&dbs, scale, &mut report).await?;
+        }
+        if settings.wants("outbound") {
+            bench_outbound(&dbs, scale, &mut report).await?;
         }
         if settings.wants("matching") {
             bench_matching(&dbs, scale, &mut report).await?;

@@ -244,7 +244,9 @@ impl Replay {
         let leads: HashSet<i64> = lead::Entity::find()
             .select_only()
             .column(lead::Column::Id)
-            .filter(lead::Column::Id.is_in(rows.iter().map(|r| r.lead_id)))
+            .filter(lead::Column::Id.is_in(crate::service::batch::padded(
+                rows.iter().map(|r| r.lead_id),
+            )))
             .into_tuple()
             .all(&self.db)
             .await
@@ -254,7 +256,11 @@ impl Replay {
         let submissions: HashSet<i64> = form_submission::Entity::find()
             .select_only()
             .column(form_submission::Column::Id)
-            .filter(form_submission::Column::Id.is_in(rows.iter().filter_map(|r| r.submission_id)))
+            .filter(
+                form_submission::Column::Id.is_in(crate::service::batch::padded(
+                    rows.iter().filter_map(|r| r.submission_id),
+                )),
+            )
             .into_tuple()
             .all(&self.db)
             .await

@@ -349,6 +349,10 @@ impl Values<'_> {
                 .unwrap_or_else(|| panic!("no pool for {}.{arg}", field.name))
                 .clone();
         }
+        // Fields whose name says less than the type they act on.
+        if field.name == "sendTestWebhook" {
+            return "WebhookEndpoint".to_owned();
+        }
         let name = field.name.to_lowercase();
         pooled()
             .filter(|t| name.contains(&t.to_lowercase()))
@@ -1432,6 +1436,7 @@ fn mutation_rank(name: &str) -> usize {
         "disable",
         "enable",
         "replay",
+        "send",
         "remove",
         "purge",
         "delete",
