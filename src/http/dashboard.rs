@@ -74,6 +74,7 @@ const ASSETS: &[Asset] = &[
     asset!("console-submissions.js", JS, "console-submissions.js"),
     asset!("console-settings.js", JS, "console-settings.js"),
     asset!("console-users.js", JS, "console-users.js"),
+    asset!("console-webhooks.js", JS, "console-webhooks.js"),
     asset!("preact.module.js", JS, "vendor/preact.module.js"),
     asset!(
         "preact-hooks.module.js",

@@ -3,6 +3,8 @@
 //! the retired connector's procedures are walked in order by the people they are for, an
 //! administrator, a salesperson and a system administrator, against the LinkedIn sandbox's sign-in
 //! and permissions pages; axe-core checks every page. Then the database shows what the clicks did.
+//! The outbound webhooks go to a receiver the script runs on 127.0.0.1, through a dispatcher this
+//! test runs (http and loopback URLs allowed, an endpoint disabled after 1 s of failing).
 //!
 //! The browser part is skipped (with a `skipped: ...` line on stderr) when node, playwright-core
 //! or axe-core (resolved through NODE_PATH) or Chromium (`$CHROMIUM`, default /usr/bin/chromium)
@@ -24,9 +26,14 @@ use axum::{
 use entity::{
     api_token, api_user, api_user_role, field_mapping, form_submission, integration_configuration,
     lead, linkedin_profile, linkedin_profile_account, matching_strategy, matching_strategy_field,
+    webhook_delivery, webhook_endpoint,
 };
 use http_body_util::BodyExt;
-use leadsync::{domain::Role, linkedin::sandbox::SandboxConfig, service::users};
+use leadsync::{
+    domain::Role,
+    linkedin::sandbox::SandboxConfig,
+    service::{outbound::Dispatcher, users},
+};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, BufReader},
@@ -53,6 +60,7 @@ const PROCEDURES: &[&str] = &[
     "View a lead's LinkedIn Lead Info",
     "Download leads",
     "Drill into form submissions",
+    "Register an outbound webhook",
     "Turn off customer journeys",
     "Salesperson sees no administrator menus",
     "Create a user and revoke its token",
@@ -240,6 +248,7 @@ async fn console_page_and_every_module_it_loads_are_served() {
         "console-submissions.js",
         "console-settings.js",
         "console-users.js",
+        "console-webhooks.js",
         "preact.module.js",
         "preact-hooks.module.js",
         "htm.module.js",
@@ -403,10 +412,23 @@ async fn console_procedures_pass_in_a_browser() {
             interactive_sign_in: true,
             ..Default::default()
         },
-        |_| {},
+        |config| {
+            // The script's receiver is http://127.0.0.1:<port>; its failing endpoint is disabled
+            // after failing for a second, so the console's warning shows within the run.
+            let w = &mut config.webhooks;
+            w.webhooks_allow_http = true;
+            w.webhooks_allow_private = true;
+            w.webhooks_timeout_secs = 5;
+            w.webhooks_retry_base_ms = 200;
+            w.webhooks_retry_cap_secs = 1;
+            w.webhooks_disable_after_secs = 1;
+            w.webhooks_poll_ms = 100;
+        },
     )
     .await;
     let db = &env.app.db;
+    // The server's own dispatcher (`leadsync serve` runs one): sends what the console registers.
+    let dispatcher = Dispatcher::of(&env.app.state).spawn();
     let (_, admin) = create_user(&env.app, "Morgan Marketing", Role::LeadgenAdministrator).await;
     let (sales_id, sales) = create_user(&env.app, "Sam Sales", Role::LeadgenSalesperson).await;
     let (_, system) = create_user(&env.app, "Sys Admin", Role::SystemAdministrator).await;
@@ -616,6 +638,65 @@ async fn console_procedures_pass_in_a_browser() {
     assert!(
         tokens.iter().all(|t| t.revoked_at.is_some()),
         "every token of the user is revoked: {tokens:?}"
+    );
+
+    // The webhook endpoint registered in the browser is there, enabled (disabled and enabled
+    // again), and its deliveries reached the script's receiver, one of them twice (replayed); the
+    // failing one was deleted with its deliveries. The tests went through the API.
+    dispatcher.abort();
+    let endpoints = webhook_endpoint::Entity::find().all(db).await.unwrap();
+    let endpoint = endpoints
+        .iter()
+        .find(|e| e.description == name("webhook"))
+        .unwrap_or_else(|| panic!("the endpoint made in the browser: {endpoints:?}"));
+    assert!(
+        endpoint.url.starts_with("http://127.0.0.1:") && endpoint.url.ends_with("/hooks/ok"),
+        "{endpoint:?}"
+    );
+    assert!(endpoint.enabled, "enabled again: {endpoint:?}");
+    assert_eq!(endpoint.event_kinds, "lead.created,lead.updated");
+    assert!(
+        !endpoints
+            .iter()
+            .any(|e| e.description == name("failingWebhook")),
+        "the failing endpoint was deleted: {endpoints:?}"
+    );
+    assert_eq!(endpoints.len(), 1, "{endpoints:?}");
+    let deliveries = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::EndpointId.eq(endpoint.id))
+        .all(db)
+        .await
+        .unwrap();
+    assert!(
+        deliveries
+            .iter()
+            .any(|d| d.event_type == "lead.updated" && d.status == "SUCCEEDED"),
+        "the edit's lead.updated was delivered: {deliveries:?}"
+    );
+    assert!(
+        deliveries
+            .iter()
+            .any(|d| d.status == "SUCCEEDED" && d.attempts >= 2 && d.last_status_code == Some(200)),
+        "the replayed delivery succeeded again: {deliveries:?}"
+    );
+    assert!(
+        deliveries.iter().all(|d| d.status != "FAILED"),
+        "{deliveries:?}"
+    );
+    let orphans = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::EndpointId.ne(endpoint.id))
+        .count(db)
+        .await
+        .unwrap();
+    assert_eq!(orphans, 0, "the failing endpoint's deliveries went with it");
+    let tests = entity::audit_entry::Entity::find()
+        .filter(entity::audit_entry::Column::Operation.eq("sendTestWebhook"))
+        .all(db)
+        .await
+        .unwrap();
+    assert!(
+        tests.len() >= 2,
+        "Send test, before and after rotating the secret, is audited: {tests:?}"
     );
 
     let screenshots = std::fs::read_dir(&shots)

@@ -23,7 +23,9 @@
 // axe-core is evaluated into the page rather than added as a <script> tag: the console's CSP
 // (`script-src 'self'`) refuses inline scripts, and the refusal would itself be a console error.
 
+import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -35,6 +37,8 @@ const ACTION_TIMEOUT_MS = 15_000;
 /** Discovery after the authorization, and a sync, may take a while on a busy machine. */
 const ACCOUNTS_TIMEOUT_MS = 45_000;
 const SYNC_TIMEOUT_MS = 60_000;
+/** A delivery, or an endpoint's disabling after failing, goes through the dispatcher's polling. */
+const WEBHOOK_TIMEOUT_MS = 30_000;
 const FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -56,6 +60,8 @@ const NAMES = {
   throwaway: `Throwaway strategy${run}`,
   profile: `Browser LinkedIn profile${run}`,
   user: `Browser-made user${run}`,
+  webhook: `Browser webhook receiver${run}`,
+  failingWebhook: `Browser failing receiver${run}`,
 };
 /** Where the browser-made field mapping writes. */
 const MAPPING_LEAD_FIELD = 'custom.browserTest';
@@ -85,6 +91,9 @@ async function closeBrowser() {
   const closing = browser;
   browser = null;
   if (closing) await Promise.race([closing.close().catch(() => {}), sleep(10_000)]);
+  receiver.server?.closeAllConnections?.();
+  receiver.server?.close();
+  receiver.server = null;
 }
 
 async function abort(reason) {
@@ -297,6 +306,73 @@ function parseCsv(text) {
   }
   if (field || row.length) throw new Error('the CSV does not end with CRLF');
   return rows;
+}
+
+// ------------------------------------------------------------------ a webhook receiver
+/**
+ * The outbound webhooks' receiver, on a port of 127.0.0.1: `/hooks/ok` answers 200 (with a JSON
+ * body naming the `webhook-id`), `/hooks/failing` 503. Every request is recorded with whether its
+ * `webhook-signature` verifies (Standard Webhooks) with one of the secrets the console showed, and
+ * with which.
+ */
+const receiver = { server: null, base: '', secrets: [], requests: [] };
+
+function signature(secret, id, timestamp, body) {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64')}`;
+}
+
+function startReceiver() {
+  return new Promise((resolve, reject) => {
+    const server = createServer((request, response) => {
+      const chunks = [];
+      request.on('data', (chunk) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const id = String(request.headers['webhook-id'] ?? '');
+        const timestamp = String(request.headers['webhook-timestamp'] ?? '');
+        const signatures = String(request.headers['webhook-signature'] ?? '').split(' ');
+        const signedWith = receiver.secrets.findIndex((s) => signatures.includes(signature(s, id, timestamp, body)));
+        let type = null;
+        try {
+          type = JSON.parse(body.toString('utf8')).type ?? null;
+        } catch {
+          type = null;
+        }
+        receiver.requests.push({ path: request.url, method: request.method, id, type, signedWith });
+        if (request.url === '/hooks/failing') {
+          response.writeHead(503, { 'content-type': 'text/plain' });
+          response.end('the test receiver is down');
+          return;
+        }
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ received: id }));
+      });
+    });
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      receiver.server = server;
+      receiver.base = `http://127.0.0.1:${server.address().port}`;
+      resolve();
+    });
+  });
+}
+
+/** The signing secrets shown in `page`'s main area (`whsec_<base64>`). */
+async function shownSecrets(page) {
+  const text = await page.getByRole('main').innerText();
+  return [...new Set(text.match(/whsec_[A-Za-z0-9+/=]{20,}/g) ?? [])];
+}
+
+/** Waits until `check()` returns something truthy (bounded); returns it, or throws `what`. */
+async function until(check, what, timeout = ACTION_TIMEOUT_MS) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const found = await check();
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeout / 1000} s`);
+    await sleep(200);
+  }
 }
 
 // ------------------------------------------------------------------ the procedures
@@ -636,6 +712,148 @@ const procedures = [
     },
   },
   {
+    name: 'Register an outbound webhook',
+    needs: ['Sign in', 'Sync submissions'],
+    async run() {
+      const page = ctx.admin;
+      if (!receiver.server) await startReceiver();
+      const url = `${receiver.base}/hooks/ok`;
+      const failingUrl = `${receiver.base}/hooks/failing`;
+      const table = page.getByRole('table', { name: /^Deliveries to / });
+      await openMenu(page, 'Webhooks');
+      await checkPage(page, 'webhooks');
+
+      // New → Save: the signing secret, shown once.
+      await button(page, 'New').click();
+      let form = await visible(page, page.getByRole('form', { name: 'New webhook endpoint' }), 'the new webhook endpoint form');
+      await form.getByRole('textbox', { name: 'URL', exact: true }).fill(url);
+      await form.getByRole('textbox', { name: 'Description', exact: true }).fill(NAMES.webhook);
+      for (const type of ['Lead created', 'Lead updated']) await form.getByRole('checkbox', { name: type, exact: true }).check();
+      await checkPage(page, 'new-webhook');
+      await button(form, 'Save').click();
+      await visible(page, button(page, 'Copy secret'), 'the "Copy secret" button of the new signing secret');
+      await visible(page, page.getByText(/it will not be shown again/), 'the words that the secret will not be shown again');
+      const secrets = await shownSecrets(page);
+      if (secrets.length !== 1) throw new Error(`expected the new secret shown once on the page, found ${secrets.length}`);
+      receiver.secrets.push(secrets[0]);
+      await checkPage(page, 'webhook-secret');
+      await button(page, 'Done').click();
+      await gone(page, button(page, 'Copy secret'), 'the secret after "Done"');
+      if ((await shownSecrets(page)).length) throw new Error('the secret is still on the page after "Done"');
+
+      // Send test: a signed webhook.test, answered 200, in words.
+      await (await visible(page, page.getByRole('link', { name: url, exact: true }), `the link to ${url}`)).click();
+      await visible(page, heading(page, NAMES.webhook), 'the endpoint\'s page');
+      await visible(page, page.getByText(/No deliveries yet/), 'the empty delivery log');
+      await checkPage(page, 'webhook');
+      await button(page, 'Send test').click();
+      const passed = await visible(page, page.getByRole('status').filter({ hasText: /The test succeeded: the endpoint answered 200/ }), 'the test\'s success message');
+      const tests = receiver.requests.filter((r) => r.type === 'webhook.test');
+      if (tests.length !== 1 || tests[0].signedWith !== 0 || !tests[0].id.startsWith('msg_test_')) {
+        throw new Error(`the receiver got ${JSON.stringify(tests)}, not one webhook.test signed with the shown secret`);
+      }
+      if (!(await passed.innerText()).includes(tests[0].id)) throw new Error(`the test's message does not name its webhook-id ${tests[0].id}`);
+      await checkPage(page, 'webhook-tested');
+
+      // A second endpoint, whose receiver fails: disabled after failing, flagged, then deleted.
+      await openMenu(page, 'Webhooks');
+      await button(page, 'New').click();
+      form = await visible(page, page.getByRole('form', { name: 'New webhook endpoint' }), 'the new webhook endpoint form');
+      await form.getByRole('textbox', { name: 'URL', exact: true }).fill(failingUrl);
+      await form.getByRole('textbox', { name: 'Description', exact: true }).fill(NAMES.failingWebhook);
+      await form.getByRole('checkbox', { name: 'Lead updated', exact: true }).check();
+      await button(form, 'Save').click();
+      await (await visible(page, button(page, 'Done'), 'the failing endpoint\'s secret')).click();
+      await visible(page, page.getByRole('link', { name: failingUrl, exact: true }), `the link to ${failingUrl}`);
+
+      // An edit of a lead: a lead.updated event for both endpoints.
+      await openMenu(page, 'Leads');
+      await (await visible(page, page.getByRole('main').getByRole('table').first().locator('tbody').getByRole('link'), 'leads in the list')).click();
+      await visible(page, page.getByRole('tab', { name: 'Summary', exact: true }), 'a lead\'s page');
+      const leadId = decodeURIComponent(new URL(page.url()).hash.split('/')[2].split('?')[0]);
+      await (await visible(page, button(page, 'Edit'), 'the lead\'s "Edit" button')).click();
+      await page.getByRole('textbox', { name: 'Company', exact: true }).fill(`Webhook Test Company${run}`);
+      await button(page, 'Save').click();
+      await visible(page, page.getByRole('status').filter({ hasText: 'The lead is saved.' }), 'the "lead is saved" message');
+
+      // The failing endpoint: flagged on the list and in the menu.
+      await openMenu(page, 'Webhooks');
+      await visible(page, menu(page).getByText(/1 disabled after failing/), 'the menu\'s warning about an endpoint disabled after failing', WEBHOOK_TIMEOUT_MS);
+      const flag = await visible(page, page.getByRole('region', { name: 'An endpoint was disabled after failing' }), 'the list\'s warning about the disabled endpoint');
+      if (!(await flag.innerText()).includes(failingUrl)) throw new Error('the warning does not name the failing endpoint\'s URL');
+      await checkPage(page, 'webhook-disabled-after-failing');
+      await flag.getByRole('link', { name: failingUrl, exact: true }).click();
+      await visible(page, heading(page, NAMES.failingWebhook), 'the failing endpoint\'s page');
+      await visible(page, page.getByRole('region', { name: 'Disabled after failing' }), 'the "Disabled after failing" notice on its page');
+      await visible(page, table.locator('tbody tr').filter({ hasText: '503' }), 'the 503 in its delivery log');
+      await checkPage(page, 'failing-webhook');
+      await button(page, 'Delete').click();
+      let confirm = await dialog(page);
+      if (!(await confirm.innerText()).includes(failingUrl)) throw new Error('the delete confirmation does not name the URL');
+      await checkPage(page, 'delete-webhook-confirmation');
+      await button(confirm, 'Delete').click();
+      await visible(page, heading(page, 'Webhooks'), 'the list after deleting');
+      await gone(page, page.getByRole('link', { name: failingUrl, exact: true }), 'the deleted endpoint in the list');
+      await gone(page, menu(page).getByText(/disabled after failing/), 'the menu\'s warning after deleting the failing endpoint');
+
+      // The delivery log of the first: the edit's lead.updated, delivered; filtered; replayed.
+      await page.getByRole('link', { name: url, exact: true }).click();
+      await visible(page, heading(page, NAMES.webhook), 'the endpoint\'s page');
+      const delivered = table.locator('tbody tr').filter({ hasText: 'lead.updated' }).filter({ hasText: `Lead ${leadId}` }).filter({ hasText: 'Succeeded' });
+      await visible(page, delivered, `a succeeded lead.updated delivery of lead ${leadId} in the log`, WEBHOOK_TIMEOUT_MS);
+      const webhookId = (await delivered.first().innerText()).match(/evt_\d+/)?.[0];
+      if (!webhookId) throw new Error('the delivery shows no webhook-id');
+      const received = () => receiver.requests.filter((r) => r.id === webhookId && r.path === '/hooks/ok');
+      if (received().length !== 1 || received()[0].signedWith !== 0) throw new Error(`the receiver got ${webhookId} ${received().length} time(s), or unsigned`);
+      await page.getByLabel('Status', { exact: true }).selectOption('SUCCEEDED');
+      await page.waitForURL((u) => u.hash.includes('status=SUCCEEDED'), { timeout: ACTION_TIMEOUT_MS });
+      await visible(page, table.locator('tbody tr').filter({ hasText: webhookId }), 'the delivery under the Succeeded filter');
+      await checkPage(page, 'delivery-log');
+      await button(table.locator('tbody tr').filter({ hasText: webhookId }), 'Replay').click();
+      await visible(page, page.getByRole('status').filter({ hasText: `Delivery ${webhookId} is queued again` }), 'the replay\'s message');
+      await until(() => received().length === 2, `the replayed ${webhookId} at the receiver`, WEBHOOK_TIMEOUT_MS);
+      await until(async () => {
+        const cells = await table.locator('tbody tr').filter({ hasText: webhookId }).locator('td').allInnerTexts().catch(() => []);
+        return cells.length > 4 && cells[3].includes('Succeeded') && cells[4].trim() === '2';
+      }, `the replayed delivery shown succeeded after 2 attempts`, WEBHOOK_TIMEOUT_MS);
+      await checkPage(page, 'delivery-replayed');
+
+      // Rotate secret: the new one shown once, and the next test is signed with it.
+      await button(page, 'Rotate secret').click();
+      confirm = await dialog(page);
+      await checkPage(page, 'rotate-secret-confirmation');
+      await button(confirm, 'Rotate secret').click();
+      await visible(page, button(page, 'Copy secret'), 'the "Copy secret" button of the new secret');
+      const rotated = await shownSecrets(page);
+      if (rotated.length !== 1 || rotated[0] === receiver.secrets[0]) throw new Error('expected one new secret shown after rotating');
+      receiver.secrets.push(rotated[0]);
+      await button(page, 'Done').click();
+      await button(page, 'Send test').click();
+      await visible(page, page.getByRole('status').filter({ hasText: /The test succeeded/ }), 'the test\'s success message after rotating');
+      const last = receiver.requests.filter((r) => r.type === 'webhook.test').at(-1);
+      if (last?.signedWith !== 1) throw new Error('the test after rotating is not signed with the new secret');
+
+      // Disable, then Enable.
+      await button(page, 'Disable').click();
+      confirm = await dialog(page);
+      await button(confirm, 'Disable').click();
+      await visible(page, page.getByRole('status').filter({ hasText: 'The endpoint is disabled.' }), 'the "disabled" message');
+      await (await visible(page, button(page, 'Enable'), 'the "Enable" button')).click();
+      await visible(page, page.getByRole('status').filter({ hasText: /The endpoint is enabled/ }), 'the "enabled" message');
+      await visible(page, button(page, 'Disable'), 'the "Disable" button again');
+      await checkPage(page, 'webhook-enabled');
+      // Edit opens the same form with what is registered; Cancel leaves it as it is.
+      await button(page, 'Edit').click();
+      const edit = await visible(page, page.getByRole('form', { name: `Edit ${url}` }), 'the edit form');
+      if ((await edit.getByRole('textbox', { name: 'URL', exact: true }).inputValue()) !== url) throw new Error('the edit form does not hold the URL');
+      if (!(await edit.getByRole('checkbox', { name: 'Lead updated', exact: true }).isChecked())) throw new Error('the edit form does not hold the event types');
+      await checkPage(page, 'webhook-edit');
+      await button(edit, 'Cancel').click();
+      await gone(page, page.getByRole('form', { name: `Edit ${url}` }), 'the edit form after "Cancel"');
+      console.log(`NOTE webhook receiver: ${receiver.requests.length} requests`);
+    },
+  },
+  {
     name: 'Turn off customer journeys',
     needs: ['Sign in'],
     async run() {
@@ -671,7 +889,7 @@ const procedures = [
     async run() {
       const page = ctx.sales;
       const nav = menu(page);
-      for (const label of ['Lead Matching Strategies', 'Field Mappings', 'Integration Configuration', 'Users']) {
+      for (const label of ['Lead Matching Strategies', 'Field Mappings', 'Integration Configuration', 'Webhooks', 'Users']) {
         if (await nav.getByRole('link', { name: label, exact: true }).count()) throw new Error(`the salesperson's menu has "${label}"`);
       }
       for (const label of ['User Profiles', 'Form Submissions', 'Customer Journeys', 'Leads']) {

@@ -1,5 +1,6 @@
 // leadsync console: the shell. Sign-in with an API token, the menu the viewer's roles allow (the
-// server still decides every call), and the router from `#/<page>/<id>` to the pages.
+// server still decides every call; a warning badge beside Webhooks while an endpoint is disabled
+// after failing), and the router from `#/<page>/<id>` to the pages.
 
 import {
   Alert, Page, closeSubscriptions, gql, hasRole, html, render, session, useEffect, useRoute,
@@ -12,6 +13,9 @@ import { LeadPage, LeadsPage } from '/assets/console-leads.js';
 import { SubmissionPage, SubmissionsPage } from '/assets/console-submissions.js';
 import { ConfigurationPage, JourneysPage } from '/assets/console-settings.js';
 import { AuditPage, UsersPage } from '/assets/console-users.js';
+import {
+  ENDPOINTS_EVENT, WEBHOOK_HEALTH, WebhookPage, WebhooksPage, disabledByFailure,
+} from '/assets/console-webhooks.js';
 
 const ADMIN = ['LEADGEN_ADMINISTRATOR'];
 const LEAD_USERS = ['LEADGEN_ADMINISTRATOR', 'LEADGEN_SALESPERSON'];
@@ -29,6 +33,7 @@ const PAGES = [
   { route: 'submissions', label: 'Form Submissions', group: 'leadgen', roles: LEAD_USERS, list: SubmissionsPage, item: SubmissionPage },
   { route: 'journeys', label: 'Customer Journeys', group: 'leadgen', roles: LEAD_USERS, list: JourneysPage },
   { route: 'configuration', label: 'Integration Configuration', group: 'leadgen', roles: ADMIN, list: ConfigurationPage },
+  { route: 'webhooks', label: 'Webhooks', group: 'leadgen', roles: ADMIN, list: WebhooksPage, item: WebhookPage },
   { route: 'leads', label: 'Leads', group: 'sales', roles: LEAD_USERS, list: LeadsPage, item: LeadPage },
   { route: 'users', label: 'Users', group: 'system', roles: SYSTEM, list: UsersPage },
   { route: 'audit', label: 'Audit log', group: 'system', roles: SYSTEM, list: AuditPage },
@@ -92,7 +97,49 @@ function SignIn({ onSignedIn }) {
     </main>`;
 }
 
-function Menu({ viewer, current }) {
+/**
+ * How many webhook endpoints the dispatcher disabled after failing (0 for a viewer who may not
+ * open Webhooks): read when the page changes and every minute, and at once when the Webhooks pages
+ * have read the endpoints (ENDPOINTS_EVENT).
+ */
+function useWebhookWarning(viewer, section) {
+  const allowed = hasRole(viewer, ...ADMIN);
+  const [count, setCount] = useState(0);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    if (!allowed) return undefined;
+    const seen = (event) => {
+      if (Array.isArray(event.detail)) setCount(event.detail.filter(disabledByFailure).length);
+      else setTick((t) => t + 1);
+    };
+    window.addEventListener(ENDPOINTS_EVENT, seen);
+    return () => window.removeEventListener(ENDPOINTS_EVENT, seen);
+  }, [allowed]);
+  useEffect(() => {
+    if (!allowed) return undefined;
+    let live = true;
+    // The warning is a hint: when it cannot be read, the menu shows none (the page says why).
+    const check = () => gql(WEBHOOK_HEALTH).then(
+      ({ webhookEndpoints }) => live && setCount(webhookEndpoints.filter(disabledByFailure).length),
+      () => {},
+    );
+    check();
+    const timer = setInterval(check, 60_000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [allowed, section, tick]);
+  return count;
+}
+
+function MenuWarning({ route, count }) {
+  const words = `${count} endpoint${count === 1 ? ' was' : 's were'} disabled after failing continuously`;
+  return html`<span class="badge bad menu-badge" id=${`menu-${route}-warning`} title=${words}>
+    <span aria-hidden="true">⚠ </span>${count} disabled<span class="visually-hidden"> after failing</span></span>`;
+}
+
+function Menu({ viewer, current, warnings = {} }) {
   return html`
     <nav class="menu" aria-label="Console">
       ${GROUPS.map((group) => {
@@ -102,8 +149,15 @@ function Menu({ viewer, current }) {
           <div class="menu-group">
             <h2 class="menu-title" id=${`menu-${group.id}`}>${group.label}</h2>
             <ul aria-labelledby=${`menu-${group.id}`}>
-              ${pages.map((p) => html`
-                <li><a href=${`#/${p.route}`} aria-current=${current === p.route ? 'page' : undefined}>${p.label}</a></li>`)}
+              ${pages.map((p) => {
+                const warning = warnings[p.route] ?? 0;
+                return html`
+                <li class=${warning ? 'menu-warn' : undefined}>
+                  <a href=${`#/${p.route}`} aria-current=${current === p.route ? 'page' : undefined}
+                     aria-describedby=${warning ? `menu-${p.route}-warning` : undefined}>${p.label}</a>
+                  ${warning > 0 && html`<${MenuWarning} route=${p.route} count=${warning} />`}
+                </li>`;
+              })}
             </ul>
           </div>`;
       })}
@@ -126,6 +180,7 @@ function Console({ viewer, onSignOut }) {
     if (!section) location.replace(`#/${home(viewer)}`);
   }, [section, viewer]);
   const page = PAGES.find((p) => p.route === section);
+  const webhookWarning = useWebhookWarning(viewer, section);
   let body;
   if (!section) body = null;
   else if (!page) body = html`<${Page} title="Not found"><p>There is no page here. Choose one from the menu.</p></${Page}>`;
@@ -145,7 +200,7 @@ function Console({ viewer, onSignOut }) {
       </div>
     </header>
     <div class="layout">
-      <${Menu} viewer=${viewer} current=${section} />
+      <${Menu} viewer=${viewer} current=${section} warnings=${{ webhooks: webhookWarning }} />
       <main id="main">${body}</main>
     </div>`;
 }

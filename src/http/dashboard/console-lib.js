@@ -251,6 +251,8 @@ const TONES = {
   MATCH_FAILED: 'bad', LEAD_CREATION_FAILED: 'bad', LEAD_UPDATE_FAILED: 'bad',
   SUCCEEDED: 'good', FAILED: 'bad', RUNNING: 'info', QUEUED: 'info', PARTIAL: 'warn',
   CREATED: 'good', UPDATED: 'info', UNCHANGED: '', INACTIVE: '',
+  // Webhook deliveries (console-webhooks.js); SUCCEEDED, FAILED and PENDING are above.
+  DELIVERING: 'info', SKIPPED: '',
 };
 
 export function Badge({ value, label }) {
