@@ -1048,8 +1048,10 @@ async fn send_test_webhook_reports_how_the_endpoint_answered_without_queueing_an
     let sent = &r["data"]["sendTestWebhook"];
     assert_eq!(sent["succeeded"], false, "{r}");
     assert!(sent["statusCode"].is_null());
+    // Refused, or reset while the stopped listener goes away.
+    let error = sent["error"].as_str().unwrap();
     assert!(
-        sent["error"].as_str().unwrap().contains("refused"),
+        error.contains("refused") || error.contains("reset"),
         "{sent}"
     );
     assert!(deliveries(&app).await.is_empty(), "nothing was queued");
