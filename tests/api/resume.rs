@@ -60,6 +60,22 @@ async fn ingest_all(app: &TestApp, s2s: &str, responses: Vec<Value>) {
     assert!(result.get("errors").is_none(), "{result}");
 }
 
+/// Ingests responses through `router` (a spawned writer's own handle on an instance).
+async fn ingest_through(router: &axum::Router, s2s: &str, responses: Vec<Value>) {
+    use tower::ServiceExt;
+    let body = json!({
+        "query": crate::common::contract_operation("IngestLinkedInLeads"),
+        "variables": {"input": {"forms": [form()], "responses": responses}},
+    });
+    let request = axum::http::Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {s2s}"))
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert!(response.status().is_success());
+}
+
 /// One delivered event: its position, the lead's email (`{response id}@x.example`) and the
 /// submission id.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -460,18 +476,7 @@ async fn leads_committed_while_subscribers_resume_are_neither_lost_nor_doubled()
                 let responses: Vec<Value> = (0..(i % 3 + 1))
                     .map(|j| response(&format!("race-{i}-{j}"), 1))
                     .collect();
-                let body = json!({
-                    "query": crate::common::contract_operation("IngestLinkedInLeads"),
-                    "variables": {"input": {"forms": [form()], "responses": responses}},
-                });
-                use tower::ServiceExt;
-                let request = axum::http::Request::post("/graphql")
-                    .header("content-type", "application/json")
-                    .header("authorization", format!("Bearer {s2s}"))
-                    .body(axum::body::Body::from(body.to_string()))
-                    .unwrap();
-                let response = router.clone().oneshot(request).await.unwrap();
-                assert!(response.status().is_success());
+                ingest_through(&router, &s2s, responses).await;
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         })
@@ -557,18 +562,7 @@ async fn live_events_of_concurrent_writers_arrive_in_position_order() {
                 let responses: Vec<Value> = (0..(i % 3 + 1))
                     .map(|j| response(&format!("order-{w}-{i}-{j}"), 1))
                     .collect();
-                let body = json!({
-                    "query": crate::common::contract_operation("IngestLinkedInLeads"),
-                    "variables": {"input": {"forms": [form()], "responses": responses}},
-                });
-                use tower::ServiceExt;
-                let request = axum::http::Request::post("/graphql")
-                    .header("content-type", "application/json")
-                    .header("authorization", format!("Bearer {s2s}"))
-                    .body(axum::body::Body::from(body.to_string()))
-                    .unwrap();
-                let response = router.clone().oneshot(request).await.unwrap();
-                assert!(response.status().is_success());
+                ingest_through(&router, &s2s, responses).await;
             }
         }));
     }
