@@ -14,6 +14,7 @@ mod m20261207_000010_submissions_by_processing_state;
 mod m20261207_000011_lead_events;
 mod m20261207_000012_outbound_webhooks;
 mod m20261207_000013_lead_event_horizon;
+mod m20261208_000001_campaign_and_form_members;
 
 /// The text a lead's `search` matches (the PostgreSQL trigram index is over this expression).
 pub use m20261207_000001_flat_lists::SEARCH_TEXT;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000011_lead_events::Migration),
             Box::new(m20261207_000012_outbound_webhooks::Migration),
             Box::new(m20261207_000013_lead_event_horizon::Migration),
+            Box::new(m20261208_000001_campaign_and_form_members::Migration),
         ]
     }
 }

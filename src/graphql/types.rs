@@ -169,9 +169,10 @@ macro_rules! connection {
         #[derive(SimpleObject)]
         pub struct $connection {
             /// Rows matching the filter, over all pages. Exact for `leads` unfiltered or filtered by
-            /// `source` alone, for `formSubmissions` unfiltered or filtered by `campaignId` alone, and
-            /// for a lead's `submissions`. With any other filter it is counted up to 1,000: a value
-            /// up to 1,000 is exact, and 1,001 means more than 1,000.
+            /// one of `source`, `campaignId` or `formId` alone, for `formSubmissions` unfiltered or
+            /// filtered by `campaignId` alone, and for a lead's `submissions`. With any other filter
+            /// it is counted up to 1,000: a value up to 1,000 is exact, and 1,001 means more than
+            /// 1,000.
             pub total_count: i64,
             pub page_info: PageInfo,
             pub edges: Vec<$edge>,

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use entity::{form_submission, lead};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     EntityTrait, IdenStatic, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, Select, Set,
     sea_query::{
@@ -339,37 +339,27 @@ fn filtered(filter: &LeadFilter, backend: DatabaseBackend) -> AppResult<Select<l
     if let Some(before) = filter.created_before {
         query = query.filter(lead::Column::CreatedAt.lt(before));
     }
-    // A lead of a campaign (or form) came from it or has a submission to it: the second is
-    // an EXISTS probe of the lead's own submissions (the (lead_id, ..) index), so a page reads
-    // leads in its order until it has enough, instead of first collecting every submitter.
-    let submitted = |column: form_submission::Column, id: i64| {
+    // A lead of a campaign (or form) came from it or has a submission to it: the membership
+    // tables hold exactly those pairs (kept by triggers), so a page reads leads in its order and
+    // probes each one's row by primary key instead of collecting every member first.
+    let member = |table: &str, column: &str, id: i64| {
         Expr::exists(
             Query::select()
                 .expr(Expr::val(1))
-                .from(form_submission::Entity)
+                .from(Alias::new(table))
                 .and_where(
-                    Expr::col((form_submission::Entity, form_submission::Column::LeadId))
+                    Expr::col((Alias::new(table), Alias::new("lead_id")))
                         .equals((lead::Entity, lead::Column::Id)),
                 )
-                // `+column`: the probe goes by the lead's submissions, not by every
-                // submission of the campaign (which SQLite picks otherwise, once per lead).
-                .and_where(Expr::cust(format!("+form_submissions.{}", column.as_str())).eq(id))
+                .and_where(Expr::col((Alias::new(table), Alias::new(column))).eq(id))
                 .to_owned(),
         )
     };
     if let Some(campaign) = filter.campaign_id {
-        query = query.filter(
-            Condition::any()
-                .add(lead::Column::SourceCampaignId.eq(campaign))
-                .add(submitted(form_submission::Column::CampaignId, campaign)),
-        );
+        query = query.filter(member("lead_campaigns", "campaign_id", campaign));
     }
     if let Some(form) = filter.form_id {
-        query = query.filter(
-            Condition::any()
-                .add(lead::Column::SourceFormId.eq(form))
-                .add(submitted(form_submission::Column::FormId, form)),
-        );
+        query = query.filter(member("lead_forms", "form_id", form));
     }
     if let Some(search) = &filter.search {
         if search.chars().count() > 200 {
@@ -402,12 +392,13 @@ fn filtered(filter: &LeadFilter, backend: DatabaseBackend) -> AppResult<Select<l
 }
 
 /// The list counter whose value is the size of the list `filter` selects, when there is one:
-/// every lead, or the leads of one source (`list_counts`, kept in step by triggers).
+/// every lead, the leads of one source, of one campaign or of one form (`list_counts`, kept in
+/// step by triggers).
 fn counter_of(filter: &LeadFilter) -> Option<String> {
     let LeadFilter {
         source,
-        campaign_id: None,
-        form_id: None,
+        campaign_id,
+        form_id,
         created_after: None,
         created_before: None,
         search: None,
@@ -415,9 +406,12 @@ fn counter_of(filter: &LeadFilter) -> Option<String> {
     else {
         return None;
     };
-    Some(match source {
-        None => "leads".to_owned(),
-        Some(source) => format!("leads:source:{}", source.as_str()),
+    Some(match (source, campaign_id, form_id) {
+        (None, None, None) => "leads".to_owned(),
+        (Some(source), None, None) => format!("leads:source:{}", source.as_str()),
+        (None, Some(campaign), None) => format!("leads:campaign:{campaign}"),
+        (None, None, Some(form)) => format!("leads:form:{form}"),
+        _ => return None,
     })
 }
 

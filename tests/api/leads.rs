@@ -379,10 +379,43 @@ async fn assert_counters_match(app: &TestApp, step: &str) {
          UNION ALL SELECT 'leads:source:' || source, COUNT(*) FROM leads GROUP BY source \
          UNION ALL SELECT 'submissions', COUNT(*) FROM form_submissions \
          UNION ALL SELECT 'submissions:campaign:' || campaign_id, COUNT(*) FROM form_submissions \
-             WHERE campaign_id IS NOT NULL GROUP BY campaign_id",
+             WHERE campaign_id IS NOT NULL GROUP BY campaign_id \
+         UNION ALL SELECT 'leads:campaign:' || ref, COUNT(*) FROM (\
+             SELECT id AS lead, source_campaign_id AS ref FROM leads \
+                 WHERE source_campaign_id IS NOT NULL \
+             UNION SELECT lead_id, campaign_id FROM form_submissions \
+                 WHERE lead_id IS NOT NULL AND campaign_id IS NOT NULL) m GROUP BY ref \
+         UNION ALL SELECT 'leads:form:' || ref, COUNT(*) FROM (\
+             SELECT id AS lead, source_form_id AS ref FROM leads WHERE source_form_id IS NOT NULL \
+             UNION SELECT lead_id, form_id FROM form_submissions \
+                 WHERE lead_id IS NOT NULL AND form_id IS NOT NULL) m GROUP BY ref",
     )
     .await;
     assert_eq!(counters, counted, "list counters after {step}");
+    // The membership rows themselves, with how many reasons each lead belongs for.
+    let members = rows(
+        "SELECT 'campaign:' || lead_id || ':' || campaign_id AS list, reasons AS n \
+             FROM lead_campaigns \
+         UNION ALL SELECT 'form:' || lead_id || ':' || form_id, reasons FROM lead_forms",
+    )
+    .await;
+    let reasons = rows(
+        "SELECT 'campaign:' || lead || ':' || ref AS list, COUNT(*) AS n FROM (\
+             SELECT id AS lead, source_campaign_id AS ref FROM leads \
+                 WHERE source_campaign_id IS NOT NULL \
+             UNION ALL SELECT lead_id, campaign_id FROM form_submissions \
+                 WHERE lead_id IS NOT NULL AND campaign_id IS NOT NULL) m GROUP BY lead, ref \
+         UNION ALL SELECT 'form:' || lead || ':' || ref, COUNT(*) FROM (\
+             SELECT id AS lead, source_form_id AS ref FROM leads WHERE source_form_id IS NOT NULL \
+             UNION ALL SELECT lead_id, form_id FROM form_submissions \
+                 WHERE lead_id IS NOT NULL AND form_id IS NOT NULL) m GROUP BY lead, ref",
+    )
+    .await;
+    assert!(
+        !reasons.is_empty() || step == "migrating",
+        "members after {step}"
+    );
+    assert_eq!(members, reasons, "campaign and form members after {step}");
 }
 
 #[tokio::test]
@@ -392,6 +425,7 @@ async fn list_counters_stay_equal_to_count_after_every_write() {
         linkedin::sandbox::{Sandbox, SandboxConfig},
         service::{ingest, leads},
     };
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let app = TestApp::new().await;
     let sales = app.token(&[Role::LeadgenSalesperson]).await;
     assert_counters_match(&app, "migrating").await;
@@ -465,6 +499,41 @@ async fn list_counters_stay_equal_to_count_after_every_write() {
             .parse::<i64>()
             .unwrap()
     };
+    // A submission moved to another lead, and a lead whose campaign and form changed.
+    let submission = entity::form_submission::Entity::find()
+        .filter(entity::form_submission::Column::LeadId.eq(lead_of(0)))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut moved: entity::form_submission::ActiveModel = submission.clone().into();
+    moved.lead_id = Set(Some(manual_id));
+    moved.update(&app.db).await.unwrap();
+    assert_counters_match(&app, "a submission moved to another lead").await;
+    let mut active: entity::lead::ActiveModel =
+        leads::get_lead(&app.db, manual_id).await.unwrap().into();
+    active.source_campaign_id = Set(submission.campaign_id);
+    active.source_form_id = Set(submission.form_id);
+    active.update(&app.db).await.unwrap();
+    assert_counters_match(&app, "a lead's campaign and form set").await;
+    let mut active: entity::lead::ActiveModel =
+        leads::get_lead(&app.db, manual_id).await.unwrap().into();
+    active.source_campaign_id = Set(None);
+    active.update(&app.db).await.unwrap();
+    assert_counters_match(&app, "a lead's campaign cleared").await;
+    // The campaign's leads through the API: the exact total is its counter's.
+    let campaign = submission.campaign_id.unwrap();
+    let members = app
+        .query(
+            Some(&sales),
+            "query($c: ID!) { leads(first: 100, filter: { campaignId: $c }) { totalCount edges { node { id } } } }",
+            json!({ "c": campaign.to_string() }),
+        )
+        .await;
+    let listed = members["data"]["leads"]["edges"].as_array().unwrap().len() as i64;
+    assert!(listed > 0, "{members}");
+    assert_eq!(members["data"]["leads"]["totalCount"], listed, "{members}");
+
     leads::delete_lead(&app.db, lead_of(0)).await.unwrap();
     assert_counters_match(&app, "deleteLead").await;
     leads::erase_lead(&app.db, &[7; 32], lead_of(1), None)
