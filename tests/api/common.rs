@@ -121,6 +121,7 @@ impl TestApp {
 
     /// A test app whose configuration `configure` adjusts (LinkedIn settings, public URL).
     pub async fn with_config(configure: impl FnOnce(&mut Config)) -> Self {
+        crate::pii_watch::install();
         let test_db = TestDb::new().await;
         let mut db = leadsync::db::open(&test_db.url)
             .await
@@ -177,8 +178,11 @@ impl TestApp {
             .unwrap();
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let json = serde_json::from_slice(&bytes)
+        let json: Value = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)));
+        if let Some(errors) = json.get("errors") {
+            crate::pii_watch::scan("an error sent to a client", &errors.to_string());
+        }
         (status, json)
     }
 
@@ -203,6 +207,14 @@ impl TestApp {
             "{name} failed: {response:#}"
         );
         response["data"].clone()
+    }
+}
+
+/// A test fails when the suite's watch found personal data in a log line, an error or
+/// `/metrics` (`pii_watch`).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        crate::pii_watch::assert_clean();
     }
 }
 

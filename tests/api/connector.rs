@@ -84,7 +84,11 @@ pub(crate) async fn get(app: &TestApp, uri: &str) -> (u16, String) {
         .unwrap();
     let status = response.status().as_u16();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    let body = String::from_utf8_lossy(&bytes).into_owned();
+    if uri.starts_with("/metrics") {
+        crate::pii_watch::scan("/metrics", &body);
+    }
+    (status, body)
 }
 
 fn no_redirects() -> reqwest::Client {
@@ -1021,52 +1025,24 @@ async fn two_instances_sync_an_account_once() {
     assert_equal_to_truth(&env).await;
 }
 
-/// A writer that appends every log line to a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Every log line at TRACE of the calling test, while it lives. The test's runtime must be
-/// single-threaded (the default): every task it spawns then logs through this subscriber.
+/// Every log line of the process while it lives (the suite's one subscriber, `pii_watch`:
+/// leadsync at TRACE, the rest at DEBUG, the sandbox not at all), lines of tests running beside
+/// this one included: what must appear in no line may be asserted on it, what must appear is
+/// this test's own doing.
 pub(crate) struct LogCapture {
-    captured: Captured,
-    _guard: tracing::subscriber::DefaultGuard,
-    _second: tracing::Dispatch,
+    captured: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
 }
 
 impl LogCapture {
     pub(crate) fn start() -> Self {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        // tracing-core works out a callsite's interest once, on its first hit anywhere. With a
-        // single registered dispatcher it asks only the hitting thread's default
-        // (tokio-rs/tracing#3611), so a parallel test with no subscriber that reaches a line
-        // first would cache "never" for it. A second live dispatcher makes every registration
-        // ask all of them, this one too.
-        let second = tracing::Dispatch::new(tracing_subscriber::registry());
-        Self {
-            captured,
-            _guard: guard,
-            _second: second,
-        }
+        crate::pii_watch::install();
+        let captured = std::sync::Arc::default();
+        crate::pii_watch::tap(&captured);
+        Self { captured }
     }
 
     pub(crate) fn text(&self) -> String {
-        String::from_utf8(self.captured.0.lock().unwrap().clone()).unwrap()
+        String::from_utf8(self.captured.lock().unwrap().clone()).unwrap()
     }
 }
 

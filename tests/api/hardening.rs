@@ -199,6 +199,7 @@ async fn metrics_and_request_ids_let_an_operator_watch() {
     assert_eq!(headers["x-request-id"].to_str().unwrap().len(), 16);
     let (status, headers, text) =
         raw(&app, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    crate::pii_watch::scan("/metrics", &text);
     assert_eq!(status, 200);
     assert!(
         headers[header::CONTENT_TYPE]

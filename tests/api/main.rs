@@ -24,6 +24,7 @@ mod matching;
 mod organic;
 mod outbound;
 mod personal_logs;
+mod pii_watch;
 mod privacy;
 mod query_space;
 mod resume;

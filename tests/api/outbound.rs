@@ -345,7 +345,9 @@ async fn metrics(app: &TestApp) -> String {
         .unwrap();
     assert!(response.status().is_success());
     let body = response.into_body().collect().await.unwrap().to_bytes();
-    String::from_utf8(body.to_vec()).unwrap()
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    crate::pii_watch::scan("/metrics", &text);
+    text
 }
 
 async fn all_succeeded(app: &TestApp) -> bool {

@@ -885,7 +885,7 @@ const REGIONS: &[&str] = &["Americas", "EMEA", "APAC", "LATAM"];
 
 const CAMPAIGNS: &[&str] = &["Always-on demand gen", "Spring webinar", "Product launch"];
 
-const FIRST_NAMES: &[&str] = &[
+pub const FIRST_NAMES: &[&str] = &[
     "Ada",
     "Grace",
     "Alan",
@@ -914,7 +914,7 @@ const FIRST_NAMES: &[&str] = &[
     "Noah",
 ];
 
-const LAST_NAMES: &[&str] = &[
+pub const LAST_NAMES: &[&str] = &[
     "Lovelace",
     "Hopper",
     "Turing",

@@ -31,6 +31,8 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::Value;
 
 use data::World;
+/// The names the sandbox gives its people (tests look for them where personal data must not be).
+pub use data::{FIRST_NAMES, LAST_NAMES};
 
 /// How the sandbox is set up. Everything LinkedIn leaves open is a setting here.
 #[derive(Debug, Clone)]
