@@ -195,20 +195,26 @@ async fn main() -> anyhow::Result<()> {
             command: UsersCommand::Create { name, roles },
         } => {
             let db = leadsync::db::open(&config.database_url).await?;
-            let created = users::create_user(&db, &name, &roles)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-            let roles: Vec<&str> = created.roles.iter().map(|r| r.as_str()).collect();
-            let entry = leadsync::service::audit::Entry::new(
+            let failed = |e: leadsync::error::AppError| anyhow::anyhow!("{}", e.message());
+            let write = leadsync::service::audit::AuditedWrite::begin(
+                &db,
                 leadsync::service::audit::Actor::Cli,
-                "users create",
-                "ApiUser",
             )
-            .object(created.user.id)
-            .details(serde_json::json!({ "roles": roles, "token": "issued" }));
-            leadsync::service::audit::record(&db, entry)
+            .await
+            .map_err(failed)?;
+            let created = users::create_user(write.db(), &name, &roles)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+                .map_err(failed)?;
+            let roles: Vec<&str> = created.roles.iter().map(|r| r.as_str()).collect();
+            write
+                .commit(
+                    "users create",
+                    "ApiUser",
+                    Some(created.user.id),
+                    serde_json::json!({ "roles": roles, "token": "issued" }),
+                )
+                .await
+                .map_err(failed)?;
             println!(
                 "created user {} ({}) with roles {}",
                 created.user.id,

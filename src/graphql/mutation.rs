@@ -37,6 +37,13 @@ pub(crate) async fn audited(
     audit::record_or_log(&state(ctx).db, entry).await;
 }
 
+/// Begins a write by the viewer whose audit entry commits with it (`AuditedWrite::commit`):
+/// the change and its entry are one transaction.
+pub(crate) async fn audited_write(ctx: &Context<'_>) -> Result<audit::AuditedWrite> {
+    let viewer = ctx.data_unchecked::<ViewerModel>();
+    Ok(audit::AuditedWrite::begin(&state(ctx).db, audit::Actor::User(viewer.user_id)).await?)
+}
+
 #[derive(InputObject)]
 pub struct CreateUserInput {
     pub name: String,
@@ -56,16 +63,17 @@ impl IdentityMutation {
         input: CreateUserInput,
     ) -> Result<CreateUserPayload> {
         let roles: Vec<domain::Role> = input.roles.into_iter().map(Into::into).collect();
-        let created = users::create_user(&state(ctx).db, &input.name, &roles).await?;
+        let write = audited_write(ctx).await?;
+        let created = users::create_user(write.db(), &input.name, &roles).await?;
         let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        audited(
-            ctx,
-            "createUser",
-            "ApiUser",
-            Some(created.user.id),
-            json!({ "roles": names, "token": "issued" }),
-        )
-        .await;
+        write
+            .commit(
+                "createUser",
+                "ApiUser",
+                Some(created.user.id),
+                json!({ "roles": names, "token": "issued" }),
+            )
+            .await?;
         Ok(CreateUserPayload {
             user: User(created.user),
             token: created.token,
@@ -79,13 +87,15 @@ impl IdentityMutation {
     async fn update_user_roles(&self, ctx: &Context<'_>, id: ID, roles: Vec<Role>) -> Result<User> {
         let id = parse_id(&id, "API user")?;
         let roles: Vec<domain::Role> = roles.into_iter().map(Into::into).collect();
-        let s = state(ctx);
-        let changed = users::update_roles(&s.db, viewer_id(ctx), id, &roles).await?;
-        s.viewers.clear();
+        let write = audited_write(ctx).await?;
+        let changed = users::update_roles(write.db(), viewer_id(ctx), id, &roles).await?;
         let names = |roles: &[domain::Role]| roles.iter().map(|r| r.as_str()).collect::<Vec<_>>();
         let details =
             json!({ "roles": names(&changed.after), "previousRoles": names(&changed.before) });
-        audited(ctx, "updateUserRoles", "ApiUser", Some(id), details).await;
+        write
+            .commit("updateUserRoles", "ApiUser", Some(id), details)
+            .await?;
+        state(ctx).viewers.clear();
         Ok(User(changed.user))
     }
 
@@ -94,10 +104,12 @@ impl IdentityMutation {
     #[graphql(guard = "RoleGuard(SYSTEM)")]
     async fn disable_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
         let id = parse_id(&id, "API user")?;
-        let s = state(ctx);
-        let user = users::disable_user(&s.db, viewer_id(ctx), id).await?;
-        s.viewers.clear();
-        audited(ctx, "disableUser", "ApiUser", Some(id), Value::Null).await;
+        let write = audited_write(ctx).await?;
+        let user = users::disable_user(write.db(), viewer_id(ctx), id).await?;
+        write
+            .commit("disableUser", "ApiUser", Some(id), Value::Null)
+            .await?;
+        state(ctx).viewers.clear();
         Ok(User(user))
     }
 
@@ -105,10 +117,12 @@ impl IdentityMutation {
     #[graphql(guard = "RoleGuard(SYSTEM)")]
     async fn enable_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
         let id = parse_id(&id, "API user")?;
-        let s = state(ctx);
-        let user = users::enable_user(&s.db, id).await?;
-        s.viewers.clear();
-        audited(ctx, "enableUser", "ApiUser", Some(id), Value::Null).await;
+        let write = audited_write(ctx).await?;
+        let user = users::enable_user(write.db(), id).await?;
+        write
+            .commit("enableUser", "ApiUser", Some(id), Value::Null)
+            .await?;
+        state(ctx).viewers.clear();
         Ok(User(user))
     }
 
@@ -117,11 +131,13 @@ impl IdentityMutation {
     #[graphql(guard = "RoleGuard(SYSTEM)")]
     async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> Result<ApiToken> {
         let id = parse_id(&id, "API token")?;
-        let s = state(ctx);
-        let token = users::revoke_token(&s.db, id).await?;
-        s.viewers.clear();
+        let write = audited_write(ctx).await?;
+        let token = users::revoke_token(write.db(), id).await?;
         let details = json!({ "userId": token.user_id });
-        audited(ctx, "revokeApiToken", "ApiToken", Some(id), details).await;
+        write
+            .commit("revokeApiToken", "ApiToken", Some(id), details)
+            .await?;
+        state(ctx).viewers.clear();
         Ok(ApiToken(token))
     }
 
@@ -130,11 +146,13 @@ impl IdentityMutation {
     #[graphql(guard = "RoleGuard(SYSTEM)")]
     async fn rotate_user_token(&self, ctx: &Context<'_>, user_id: ID) -> Result<CreateUserPayload> {
         let id = parse_id(&user_id, "API user")?;
-        let s = state(ctx);
-        let rotated = users::rotate_token(&s.db, id).await?;
-        s.viewers.clear();
+        let write = audited_write(ctx).await?;
+        let rotated = users::rotate_token(write.db(), id).await?;
         let details = json!({ "tokensRevoked": rotated.revoked, "token": "issued" });
-        audited(ctx, "rotateUserToken", "ApiUser", Some(id), details).await;
+        write
+            .commit("rotateUserToken", "ApiUser", Some(id), details)
+            .await?;
+        state(ctx).viewers.clear();
         Ok(CreateUserPayload {
             user: User(rotated.user),
             token: rotated.token,
@@ -261,9 +279,13 @@ impl LeadsMutation {
     async fn create_lead(&self, ctx: &Context<'_>, input: CreateLeadInput) -> Result<Lead> {
         let source = input.source.map_or(domain::LeadSource::Manual, Into::into);
         let fields = input.fields.named();
-        let lead = leads::create_lead(&state(ctx).db, input.fields.into_changes()?, source).await?;
+        let changes = input.fields.into_changes()?;
+        let write = audited_write(ctx).await?;
+        let lead = leads::create_lead(write.db(), changes, source).await?;
         let details = json!({ "fieldsSet": fields, "source": source.as_str() });
-        audited(ctx, "createLead", "Lead", Some(lead.id), details).await;
+        write
+            .commit("createLead", "Lead", Some(lead.id), details)
+            .await?;
         Ok(Lead(lead))
     }
 
@@ -271,9 +293,13 @@ impl LeadsMutation {
     async fn update_lead(&self, ctx: &Context<'_>, id: ID, input: UpdateLeadInput) -> Result<Lead> {
         let id = parse_id(&id, "lead")?;
         let fields = input.fields.named();
-        let lead = leads::update_lead(&state(ctx).db, id, input.fields.into_changes()?).await?;
+        let changes = input.fields.into_changes()?;
+        let write = audited_write(ctx).await?;
+        let lead = leads::update_lead(write.db(), id, changes).await?;
         let details = json!({ "fieldsChanged": fields });
-        audited(ctx, "updateLead", "Lead", Some(id), details).await;
+        write
+            .commit("updateLead", "Lead", Some(id), details)
+            .await?;
         Ok(Lead(lead))
     }
 
@@ -281,8 +307,11 @@ impl LeadsMutation {
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn delete_lead(&self, ctx: &Context<'_>, id: ID) -> Result<Lead> {
         let id = parse_id(&id, "lead")?;
-        let lead = leads::delete_lead(&state(ctx).db, id).await?;
-        audited(ctx, "deleteLead", "Lead", Some(id), Value::Null).await;
+        let write = audited_write(ctx).await?;
+        let lead = leads::delete_lead(write.db(), id).await?;
+        write
+            .commit("deleteLead", "Lead", Some(id), Value::Null)
+            .await?;
         Ok(Lead(lead))
     }
 }
@@ -362,17 +391,13 @@ impl MatchingMutation {
         ctx: &Context<'_>,
         input: CreateFieldMappingInput,
     ) -> Result<FieldMapping> {
-        let m = mappings::create_mapping(&state(ctx).db, &input.linked_in_field, &input.lead_field)
-            .await?;
+        let write = audited_write(ctx).await?;
+        let m =
+            mappings::create_mapping(write.db(), &input.linked_in_field, &input.lead_field).await?;
         let details = json!({ "linkedInField": m.linkedin_field, "leadField": m.lead_field });
-        audited(
-            ctx,
-            "createFieldMapping",
-            "FieldMapping",
-            Some(m.id),
-            details,
-        )
-        .await;
+        write
+            .commit("createFieldMapping", "FieldMapping", Some(m.id), details)
+            .await?;
         Ok(FieldMapping(m))
     }
 
@@ -380,9 +405,12 @@ impl MatchingMutation {
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn delete_field_mapping(&self, ctx: &Context<'_>, id: ID) -> Result<FieldMapping> {
         let id = parse_id(&id, "field mapping")?;
-        let m = mappings::delete_mapping(&state(ctx).db, id).await?;
+        let write = audited_write(ctx).await?;
+        let m = mappings::delete_mapping(write.db(), id).await?;
         let details = json!({ "linkedInField": m.linkedin_field, "leadField": m.lead_field });
-        audited(ctx, "deleteFieldMapping", "FieldMapping", Some(id), details).await;
+        write
+            .commit("deleteFieldMapping", "FieldMapping", Some(id), details)
+            .await?;
         Ok(FieldMapping(m))
     }
 
@@ -393,16 +421,17 @@ impl MatchingMutation {
         ctx: &Context<'_>,
         input: CreateLeadMatchingStrategyInput,
     ) -> Result<LeadMatchingStrategy> {
-        let s = strategies::create(&state(ctx).db, &input.name, input.always_create_lead).await?;
+        let write = audited_write(ctx).await?;
+        let s = strategies::create(write.db(), &input.name, input.always_create_lead).await?;
         let details = json!({ "name": s.name, "alwaysCreateLead": s.always_create_lead });
-        audited(
-            ctx,
-            "createLeadMatchingStrategy",
-            "LeadMatchingStrategy",
-            Some(s.id),
-            details,
-        )
-        .await;
+        write
+            .commit(
+                "createLeadMatchingStrategy",
+                "LeadMatchingStrategy",
+                Some(s.id),
+                details,
+            )
+            .await?;
         Ok(LeadMatchingStrategy(s))
     }
 
@@ -419,7 +448,8 @@ impl MatchingMutation {
             name: input.name,
             always_create_lead: input.always_create_lead,
         };
-        let s = strategies::update(&state(ctx).db, id, &changes).await?;
+        let write = audited_write(ctx).await?;
+        let s = strategies::update(write.db(), id, &changes).await?;
         let mut details = serde_json::Map::new();
         if changes.name.is_some() {
             details.insert("name".into(), json!(s.name));
@@ -427,14 +457,14 @@ impl MatchingMutation {
         if let Some(always) = changes.always_create_lead {
             details.insert("alwaysCreateLead".into(), json!(always));
         }
-        audited(
-            ctx,
-            "updateLeadMatchingStrategy",
-            "LeadMatchingStrategy",
-            Some(id),
-            Value::Object(details),
-        )
-        .await;
+        write
+            .commit(
+                "updateLeadMatchingStrategy",
+                "LeadMatchingStrategy",
+                Some(id),
+                Value::Object(details),
+            )
+            .await?;
         Ok(LeadMatchingStrategy(s))
     }
 
@@ -446,16 +476,17 @@ impl MatchingMutation {
         linked_in_field: String,
     ) -> Result<LeadMatchingStrategy> {
         let id = parse_id(&strategy_id, "matching strategy")?;
-        let s = strategies::add_field(&state(ctx).db, id, &linked_in_field).await?;
+        let write = audited_write(ctx).await?;
+        let s = strategies::add_field(write.db(), id, &linked_in_field).await?;
         let details = json!({ "linkedInField": linked_in_field });
-        audited(
-            ctx,
-            "addStrategyField",
-            "LeadMatchingStrategy",
-            Some(id),
-            details,
-        )
-        .await;
+        write
+            .commit(
+                "addStrategyField",
+                "LeadMatchingStrategy",
+                Some(id),
+                details,
+            )
+            .await?;
         Ok(LeadMatchingStrategy(s))
     }
 
@@ -467,16 +498,17 @@ impl MatchingMutation {
         linked_in_field: String,
     ) -> Result<LeadMatchingStrategy> {
         let id = parse_id(&strategy_id, "matching strategy")?;
-        let s = strategies::remove_field(&state(ctx).db, id, &linked_in_field).await?;
+        let write = audited_write(ctx).await?;
+        let s = strategies::remove_field(write.db(), id, &linked_in_field).await?;
         let details = json!({ "linkedInField": linked_in_field });
-        audited(
-            ctx,
-            "removeStrategyField",
-            "LeadMatchingStrategy",
-            Some(id),
-            details,
-        )
-        .await;
+        write
+            .commit(
+                "removeStrategyField",
+                "LeadMatchingStrategy",
+                Some(id),
+                details,
+            )
+            .await?;
         Ok(LeadMatchingStrategy(s))
     }
 
@@ -484,15 +516,16 @@ impl MatchingMutation {
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn activate_strategy(&self, ctx: &Context<'_>, id: ID) -> Result<LeadMatchingStrategy> {
         let id = parse_id(&id, "matching strategy")?;
-        let s = strategies::activate(&state(ctx).db, id).await?;
-        audited(
-            ctx,
-            "activateStrategy",
-            "LeadMatchingStrategy",
-            Some(id),
-            Value::Null,
-        )
-        .await;
+        let write = audited_write(ctx).await?;
+        let s = strategies::activate(write.db(), id).await?;
+        write
+            .commit(
+                "activateStrategy",
+                "LeadMatchingStrategy",
+                Some(id),
+                Value::Null,
+            )
+            .await?;
         Ok(LeadMatchingStrategy(s))
     }
 
@@ -504,16 +537,17 @@ impl MatchingMutation {
         id: ID,
     ) -> Result<LeadMatchingStrategy> {
         let id = parse_id(&id, "matching strategy")?;
-        let s = strategies::delete(&state(ctx).db, id).await?;
+        let write = audited_write(ctx).await?;
+        let s = strategies::delete(write.db(), id).await?;
         let details = json!({ "name": s.name });
-        audited(
-            ctx,
-            "deleteLeadMatchingStrategy",
-            "LeadMatchingStrategy",
-            Some(id),
-            details,
-        )
-        .await;
+        write
+            .commit(
+                "deleteLeadMatchingStrategy",
+                "LeadMatchingStrategy",
+                Some(id),
+                details,
+            )
+            .await?;
         Ok(LeadMatchingStrategy(s))
     }
 
@@ -559,15 +593,16 @@ impl MatchingMutation {
                 "backfillDays": t.backfill_days,
             })).collect::<Vec<_>>(),
         });
-        let updated = configuration::update(&state(ctx).db, changes).await?;
-        audited(
-            ctx,
-            "updateIntegrationConfiguration",
-            "IntegrationConfiguration",
-            Some(updated.id),
-            details,
-        )
-        .await;
+        let write = audited_write(ctx).await?;
+        let updated = configuration::update(write.db(), changes).await?;
+        write
+            .commit(
+                "updateIntegrationConfiguration",
+                "IntegrationConfiguration",
+                Some(updated.id),
+                details,
+            )
+            .await?;
         Ok(IntegrationConfiguration(updated))
     }
 }
@@ -590,16 +625,17 @@ impl LinkedInMutation {
         input: CreateLinkedInUserProfileInput,
     ) -> Result<LinkedInUserProfile> {
         let viewer = ctx.data_unchecked::<ViewerModel>();
-        let p = linkedin::create_profile(&state(ctx).db, &input.name, viewer.user_id).await?;
+        let write = audited_write(ctx).await?;
+        let p = linkedin::create_profile(write.db(), &input.name, viewer.user_id).await?;
         let details = json!({ "name": p.name });
-        audited(
-            ctx,
-            "createLinkedInUserProfile",
-            "LinkedInUserProfile",
-            Some(p.id),
-            details,
-        )
-        .await;
+        write
+            .commit(
+                "createLinkedInUserProfile",
+                "LinkedInUserProfile",
+                Some(p.id),
+                details,
+            )
+            .await?;
         Ok(LinkedInUserProfile(p))
     }
 }
@@ -674,10 +710,12 @@ impl ProcessingMutation {
             .config
             .resolve_secret_key()
             .map_err(|e| AppError::internal(e.to_string()))?;
-        let (lead, submissions) = leads::erase_lead(&s.db, &key, id, Some(viewer.user_id)).await?;
+        let write = audited_write(ctx).await?;
+        let (lead, submissions) =
+            leads::erase_lead(write.db(), &key, id, Some(viewer.user_id)).await?;
         // The fact, not the person: the lead id and how many submissions went with it.
         let details = json!({ "submissionsErased": submissions });
-        audited(ctx, "eraseLead", "Lead", Some(id), details).await;
+        write.commit("eraseLead", "Lead", Some(id), details).await?;
         Ok(Lead(lead))
     }
 }

@@ -10,7 +10,7 @@ use crate::{
     domain,
     graphql::{
         guard::{LEADGEN_ADMIN, RoleGuard},
-        mutation::audited,
+        mutation::{audited, audited_write},
         state,
         types::{LeadType, PageInfo, parse_id, wants_total},
     },
@@ -18,9 +18,14 @@ use crate::{
 };
 
 fn endpoints<'a>(ctx: &Context<'a>) -> Endpoints<'a> {
+    endpoints_in(ctx, &state(ctx).db)
+}
+
+/// Endpoint administration inside `db`, an audited write's transaction.
+fn endpoints_in<'a, C: crate::service::Db>(ctx: &Context<'a>, db: &'a C) -> Endpoints<'a, C> {
     let s = state(ctx);
     Endpoints {
-        db: &s.db,
+        db,
         cipher: s.connector.cipher(),
         config: &s.config.webhooks,
     }
@@ -373,7 +378,8 @@ impl OutboundMutation {
         input: CreateWebhookEndpointInput,
     ) -> Result<CreateWebhookEndpointPayload> {
         let types = wire(&input.event_types);
-        let (endpoint, secret) = endpoints(ctx)
+        let write = audited_write(ctx).await?;
+        let (endpoint, secret) = endpoints_in(ctx, write.db())
             .create(EndpointInput {
                 url: input.url,
                 description: input.description,
@@ -386,14 +392,14 @@ impl OutboundMutation {
                 lead_type: input.lead_type.map(lead_type_text),
             })
             .await?;
-        audited(
-            ctx,
-            "createWebhookEndpoint",
-            "WebhookEndpoint",
-            Some(endpoint.id),
-            json!({ "eventTypes": types, "secret": "issued" }),
-        )
-        .await;
+        write
+            .commit(
+                "createWebhookEndpoint",
+                "WebhookEndpoint",
+                Some(endpoint.id),
+                json!({ "eventTypes": types, "secret": "issued" }),
+            )
+            .await?;
         Ok(CreateWebhookEndpointPayload {
             endpoint: WebhookEndpoint(endpoint),
             secret,
@@ -416,15 +422,16 @@ impl OutboundMutation {
             form_id: maybe(input.form_id, |v| Ok(parse_id(&v, "form")?))?,
             lead_type: maybe(input.lead_type, |v| Ok(lead_type_text(v)))?,
         };
-        let (endpoint, changed) = endpoints(ctx).update(id, patch).await?;
-        audited(
-            ctx,
-            "updateWebhookEndpoint",
-            "WebhookEndpoint",
-            Some(id),
-            json!({ "changed": changed }),
-        )
-        .await;
+        let write = audited_write(ctx).await?;
+        let (endpoint, changed) = endpoints_in(ctx, write.db()).update(id, patch).await?;
+        write
+            .commit(
+                "updateWebhookEndpoint",
+                "WebhookEndpoint",
+                Some(id),
+                json!({ "changed": changed }),
+            )
+            .await?;
         Ok(WebhookEndpoint(endpoint))
     }
 
@@ -432,15 +439,16 @@ impl OutboundMutation {
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookEndpoint> {
         let id = parse_id(&id, "webhook endpoint")?;
-        let endpoint = endpoints(ctx).delete(id).await?;
-        audited(
-            ctx,
-            "deleteWebhookEndpoint",
-            "WebhookEndpoint",
-            Some(id),
-            serde_json::Value::Null,
-        )
-        .await;
+        let write = audited_write(ctx).await?;
+        let endpoint = endpoints_in(ctx, write.db()).delete(id).await?;
+        write
+            .commit(
+                "deleteWebhookEndpoint",
+                "WebhookEndpoint",
+                Some(id),
+                serde_json::Value::Null,
+            )
+            .await?;
         Ok(WebhookEndpoint(endpoint))
     }
 
@@ -452,15 +460,16 @@ impl OutboundMutation {
         id: ID,
     ) -> Result<RotateWebhookSecretPayload> {
         let id = parse_id(&id, "webhook endpoint")?;
-        let (endpoint, secret) = endpoints(ctx).rotate_secret(id).await?;
-        audited(
-            ctx,
-            "rotateWebhookSecret",
-            "WebhookEndpoint",
-            Some(id),
-            json!({ "secret": "issued" }),
-        )
-        .await;
+        let write = audited_write(ctx).await?;
+        let (endpoint, secret) = endpoints_in(ctx, write.db()).rotate_secret(id).await?;
+        write
+            .commit(
+                "rotateWebhookSecret",
+                "WebhookEndpoint",
+                Some(id),
+                json!({ "secret": "issued" }),
+            )
+            .await?;
         Ok(RotateWebhookSecretPayload {
             endpoint: WebhookEndpoint(endpoint),
             secret,
@@ -471,17 +480,18 @@ impl OutboundMutation {
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn disable_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookEndpoint> {
         let id = parse_id(&id, "webhook endpoint")?;
-        let endpoint = endpoints(ctx)
+        let write = audited_write(ctx).await?;
+        let endpoint = endpoints_in(ctx, write.db())
             .disable(id, "disabled by an administrator")
             .await?;
-        audited(
-            ctx,
-            "disableWebhookEndpoint",
-            "WebhookEndpoint",
-            Some(id),
-            serde_json::Value::Null,
-        )
-        .await;
+        write
+            .commit(
+                "disableWebhookEndpoint",
+                "WebhookEndpoint",
+                Some(id),
+                serde_json::Value::Null,
+            )
+            .await?;
         Ok(WebhookEndpoint(endpoint))
     }
 
@@ -489,15 +499,16 @@ impl OutboundMutation {
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn enable_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookEndpoint> {
         let id = parse_id(&id, "webhook endpoint")?;
-        let endpoint = endpoints(ctx).enable(id).await?;
-        audited(
-            ctx,
-            "enableWebhookEndpoint",
-            "WebhookEndpoint",
-            Some(id),
-            serde_json::Value::Null,
-        )
-        .await;
+        let write = audited_write(ctx).await?;
+        let endpoint = endpoints_in(ctx, write.db()).enable(id).await?;
+        write
+            .commit(
+                "enableWebhookEndpoint",
+                "WebhookEndpoint",
+                Some(id),
+                serde_json::Value::Null,
+            )
+            .await?;
         Ok(WebhookEndpoint(endpoint))
     }
 
@@ -536,15 +547,16 @@ impl OutboundMutation {
     #[graphql(guard = "RoleGuard(LEADGEN_ADMIN)")]
     async fn replay_webhook_delivery(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookDelivery> {
         let id = parse_id(&id, "webhook delivery")?;
-        let delivery = endpoints(ctx).replay(id).await?;
-        audited(
-            ctx,
-            "replayWebhookDelivery",
-            "WebhookDelivery",
-            Some(id),
-            json!({ "endpointId": delivery.endpoint_id }),
-        )
-        .await;
+        let write = audited_write(ctx).await?;
+        let delivery = endpoints_in(ctx, write.db()).replay(id).await?;
+        write
+            .commit(
+                "replayWebhookDelivery",
+                "WebhookDelivery",
+                Some(id),
+                json!({ "endpointId": delivery.endpoint_id }),
+            )
+            .await?;
         Ok(WebhookDelivery(delivery))
     }
 }

@@ -7,8 +7,9 @@
 use chrono::{DateTime, Utc};
 use entity::audit_entry;
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 use serde_json::Value;
 
@@ -93,6 +94,57 @@ pub async fn record(db: &impl ConnectionTrait, entry: Entry) -> AppResult<()> {
     .exec_without_returning(db)
     .await?;
     Ok(())
+}
+
+/// A write and its audit entry in one transaction: the change and the fact of it commit
+/// together or not at all. The service functions a write calls run inside it (their own
+/// transactions become savepoints); `commit` appends the entry and commits.
+pub struct AuditedWrite {
+    txn: DatabaseTransaction,
+    actor: Actor,
+}
+
+impl AuditedWrite {
+    /// Begins the write. On SQLite it takes the write lock at once (every audited write writes,
+    /// and a transaction that reads first and writes later can fail to upgrade its lock).
+    pub async fn begin(db: &DatabaseConnection, actor: Actor) -> AppResult<Self> {
+        let txn = db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
+        Ok(Self { txn, actor })
+    }
+
+    /// Where the write's statements go.
+    pub fn db(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Appends the entry (`operation` on `object_type` `object_id`, with `details`, which hold
+    /// no personal data) and commits the write with it.
+    pub async fn commit(
+        self,
+        operation: &str,
+        object_type: &'static str,
+        object_id: Option<i64>,
+        details: Value,
+    ) -> AppResult<()> {
+        let mut entry = Entry::new(self.actor, operation, object_type);
+        if let Some(id) = object_id {
+            entry = entry.object(id);
+        }
+        if !details.is_null() {
+            entry = entry.details(details);
+        }
+        record(&self.txn, entry).await?;
+        self.txn.commit().await?;
+        // A lead write inside woke the outbound dispatcher at its savepoint, before this commit
+        // made its events visible: wake it again now.
+        crate::service::lead_events::wake();
+        Ok(())
+    }
 }
 
 /// Records an entry after its write committed. The write stands either way: a failure to

@@ -2,9 +2,7 @@
 
 use chrono::Utc;
 use entity::{integration_configuration as config, lead_type_setting};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 
 use crate::{
     domain::{LeadType, OnMatchFail},
@@ -37,7 +35,7 @@ pub struct ConfigurationChanges {
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl crate::service::Db,
     changes: ConfigurationChanges,
 ) -> AppResult<config::Model> {
     // Checked before anything is written, so a bad value changes nothing.
@@ -127,7 +125,7 @@ pub struct LeadTypeChange {
 
 /// Applies lead type changes together: all of them or, on a bad value, none.
 pub async fn update_lead_types(
-    db: &DatabaseConnection,
+    db: &impl crate::service::Db,
     changes: &[LeadTypeChange],
 ) -> AppResult<()> {
     for c in changes {

@@ -12,7 +12,6 @@ use entity::lead_event;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
-    TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 
@@ -88,7 +87,7 @@ pub async fn lock(txn: &DatabaseTransaction) -> AppResult<()> {
 }
 
 /// Begins a transaction that may append events, holding the event log's lock.
-pub async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
+pub async fn begin(db: &impl crate::service::Db) -> AppResult<DatabaseTransaction> {
     let txn = db.begin().await?;
     lock(&txn).await?;
     Ok(txn)

@@ -185,7 +185,7 @@ fn apply(model: &mut lead::ActiveModel, changes: LeadChanges) -> AppResult<()> {
 }
 
 pub async fn create_lead(
-    db: &DatabaseConnection,
+    db: &impl crate::service::Db,
     changes: LeadChanges,
     source: LeadSource,
 ) -> AppResult<lead::Model> {
@@ -245,7 +245,7 @@ async fn get_lead_in(db: &impl ConnectionTrait, id: i64) -> AppResult<lead::Mode
 }
 
 pub async fn update_lead(
-    db: &DatabaseConnection,
+    db: &impl crate::service::Db,
     id: i64,
     changes: LeadChanges,
 ) -> AppResult<lead::Model> {
@@ -267,7 +267,7 @@ pub async fn update_lead(
 }
 
 /// Deletes the lead; its submissions stay, unlinked (the database sets their lead to null).
-pub async fn delete_lead(db: &DatabaseConnection, id: i64) -> AppResult<lead::Model> {
+pub async fn delete_lead(db: &impl crate::service::Db, id: i64) -> AppResult<lead::Model> {
     let txn = lead_events::begin(db).await?;
     let existing = get_lead_in(&txn, id).await?;
     existing.clone().delete(&txn).await?;
@@ -618,7 +618,7 @@ fn erased_event(lead_id: i64) -> NewEvent {
 /// `secret_key` keys the hash of the person's email kept to say, on a later export, that they
 /// were erased (`service::privacy`).
 pub async fn erase_lead(
-    db: &DatabaseConnection,
+    db: &impl crate::service::Db,
     secret_key: &[u8; 32],
     id: i64,
     by_user: Option<i64>,

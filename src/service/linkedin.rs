@@ -49,7 +49,7 @@ pub async fn get_submission(db: &DatabaseConnection, id: i64) -> AppResult<form_
 }
 
 pub async fn create_profile(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     name: &str,
     owner_user_id: i64,
 ) -> AppResult<linkedin_profile::Model> {

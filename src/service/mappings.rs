@@ -21,7 +21,7 @@ pub async fn list_mappings(db: &DatabaseConnection) -> AppResult<Vec<field_mappi
 }
 
 pub async fn create_mapping(
-    db: &DatabaseConnection,
+    db: &impl crate::service::Db,
     linkedin_field: &str,
     lead_field: &str,
 ) -> AppResult<field_mapping::Model> {
@@ -58,7 +58,7 @@ pub async fn create_mapping(
 }
 
 pub async fn find_by_linkedin_field(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     linkedin_field: &str,
 ) -> AppResult<field_mapping::Model> {
     field_mapping::Entity::find()
@@ -73,7 +73,10 @@ pub async fn find_by_linkedin_field(
 }
 
 /// Deletes a mapping that no matching strategy uses.
-pub async fn delete_mapping(db: &DatabaseConnection, id: i64) -> AppResult<field_mapping::Model> {
+pub async fn delete_mapping(
+    db: &impl crate::service::Db,
+    id: i64,
+) -> AppResult<field_mapping::Model> {
     let mapping = field_mapping::Entity::find_by_id(id)
         .one(db)
         .await?

@@ -22,3 +22,11 @@ pub mod retention;
 pub mod strategies;
 pub mod users;
 pub mod webhooks;
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
+
+/// The pool or a transaction. A service write given a transaction (an audited write,
+/// `audit::AuditedWrite`) runs inside it: its own transaction becomes a savepoint.
+pub trait Db: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction> {}
+
+impl<T: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>> Db for T {}

@@ -313,13 +313,14 @@ pub fn types_of(endpoint: &webhook_endpoint::Model) -> Vec<&str> {
 }
 
 /// Endpoints and their deliveries, for the API (no sending).
-pub struct Endpoints<'a> {
-    pub db: &'a DatabaseConnection,
+/// Endpoint administration over the pool or, for an audited write, its transaction.
+pub struct Endpoints<'a, C = DatabaseConnection> {
+    pub db: &'a C,
     pub cipher: &'a TokenCipher,
     pub config: &'a WebhooksConfig,
 }
 
-impl Endpoints<'_> {
+impl<C: crate::service::Db> Endpoints<'_, C> {
     /// Registers an endpoint; returns it and its secret (shown this once). It receives the events
     /// logged after now.
     pub async fn create(

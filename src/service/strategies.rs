@@ -10,7 +10,7 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
     ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef, Set,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 
 use crate::{
@@ -54,7 +54,7 @@ fn name_taken(name: &str) -> String {
 }
 
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl crate::service::Db,
     name: &str,
     always_create_lead: bool,
 ) -> AppResult<strategy::Model> {
@@ -84,7 +84,7 @@ pub struct StrategyChanges {
 /// active strategy keeps matching something: it turns `always_create_lead` off only if it has
 /// a field.
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl crate::service::Db,
     id: i64,
     changes: &StrategyChanges,
 ) -> AppResult<strategy::Model> {
@@ -150,7 +150,7 @@ fn mapping_relation() -> RelationDef {
 }
 
 pub async fn add_field(
-    db: &DatabaseConnection,
+    db: &impl crate::service::Db,
     strategy_id: i64,
     linkedin_field: &str,
 ) -> AppResult<strategy::Model> {
@@ -193,7 +193,7 @@ pub async fn add_field(
 }
 
 pub async fn remove_field(
-    db: &DatabaseConnection,
+    db: &impl crate::service::Db,
     strategy_id: i64,
     linkedin_field: &str,
 ) -> AppResult<strategy::Model> {
@@ -231,7 +231,7 @@ async fn touch(db: &impl ConnectionTrait, s: strategy::Model) -> AppResult<strat
 }
 
 /// Makes `id` the one active strategy, deactivating the other in the same transaction.
-pub async fn activate(db: &DatabaseConnection, id: i64) -> AppResult<strategy::Model> {
+pub async fn activate(db: &impl crate::service::Db, id: i64) -> AppResult<strategy::Model> {
     let txn = db.begin().await?;
     let target = get(&txn, id).await?;
     if target.is_active {
@@ -265,7 +265,7 @@ pub async fn activate(db: &DatabaseConnection, id: i64) -> AppResult<strategy::M
     Ok(activated)
 }
 
-pub async fn delete(db: &DatabaseConnection, id: i64) -> AppResult<strategy::Model> {
+pub async fn delete(db: &impl crate::service::Db, id: i64) -> AppResult<strategy::Model> {
     let target = get(db, id).await?;
     if target.is_active {
         return Err(AppError::conflict(

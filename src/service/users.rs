@@ -12,7 +12,7 @@ use entity::{api_token, api_user, api_user_role};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, sea_query::Query,
+    SqliteTransactionMode, Statement, TransactionOptions, sea_query::Query,
 };
 use sha2::{Digest, Sha256};
 
@@ -68,7 +68,7 @@ fn new_token() -> String {
 }
 
 pub async fn create_user(
-    db: &DatabaseConnection,
+    db: &impl crate::service::Db,
     name: &str,
     roles: &[Role],
 ) -> AppResult<CreatedUser> {
@@ -318,7 +318,7 @@ pub async fn get_user(db: &impl ConnectionTrait, id: i64) -> AppResult<api_user:
 
 /// A transaction holding the administration lock: SQLite's write lock from `BEGIN IMMEDIATE`,
 /// a transaction-scoped advisory lock on PostgreSQL.
-async fn administration(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
+async fn administration(db: &impl crate::service::Db) -> AppResult<DatabaseTransaction> {
     let txn = db
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -394,7 +394,7 @@ pub struct RolesChanged {
 
 /// Replaces the roles of user `id`; `actor` is the caller.
 pub async fn update_roles(
-    db: &DatabaseConnection,
+    db: &impl crate::service::Db,
     actor: i64,
     id: i64,
     roles: &[Role],
@@ -451,7 +451,7 @@ pub async fn update_roles(
 /// Disables user `id` (its tokens stop working); `actor` is the caller. Disabling a disabled
 /// user changes nothing.
 pub async fn disable_user(
-    db: &DatabaseConnection,
+    db: &impl crate::service::Db,
     actor: i64,
     id: i64,
 ) -> AppResult<api_user::Model> {
@@ -476,7 +476,7 @@ pub async fn disable_user(
 }
 
 /// Enables user `id` again: its live tokens work again.
-pub async fn enable_user(db: &DatabaseConnection, id: i64) -> AppResult<api_user::Model> {
+pub async fn enable_user(db: &impl ConnectionTrait, id: i64) -> AppResult<api_user::Model> {
     let user = get_user(db, id).await?;
     if user.disabled_at.is_none() {
         return Ok(user);
@@ -489,7 +489,7 @@ pub async fn enable_user(db: &DatabaseConnection, id: i64) -> AppResult<api_user
 }
 
 /// Revokes token `id` for good. Revoking a revoked token changes nothing.
-pub async fn revoke_token(db: &DatabaseConnection, id: i64) -> AppResult<api_token::Model> {
+pub async fn revoke_token(db: &impl crate::service::Db, id: i64) -> AppResult<api_token::Model> {
     let txn = administration(db).await?;
     let token = api_token::Entity::find_by_id(id)
         .one(&txn)
@@ -531,7 +531,7 @@ pub struct RotatedToken {
 }
 
 /// Revokes every live token of user `user_id` and issues one new token, in one transaction.
-pub async fn rotate_token(db: &DatabaseConnection, user_id: i64) -> AppResult<RotatedToken> {
+pub async fn rotate_token(db: &impl crate::service::Db, user_id: i64) -> AppResult<RotatedToken> {
     let txn = administration(db).await?;
     let user = get_user(&txn, user_id).await?;
     let now = Utc::now();

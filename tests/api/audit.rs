@@ -335,3 +335,180 @@ async fn syncs_and_webhooks_are_recorded_as_the_system_with_their_run_or_notific
             .starts_with("webhookNotification:")
     );
 }
+
+/// A switch that makes the trail refuse new entries, as a full disk or a broken trail table
+/// would: a trigger that raises while `trail_switch.blocked` is 1.
+fn trail_switch(postgres: bool) -> &'static str {
+    if postgres {
+        "CREATE TABLE trail_switch (blocked INTEGER NOT NULL); \
+         INSERT INTO trail_switch VALUES (0); \
+         CREATE FUNCTION audit_log_blocked() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF (SELECT blocked FROM trail_switch) = 1 THEN \
+         RAISE EXCEPTION 'the trail is unavailable'; END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER audit_log_blocked BEFORE INSERT ON audit_log \
+         FOR EACH ROW EXECUTE FUNCTION audit_log_blocked();"
+    } else {
+        "CREATE TABLE trail_switch (blocked INTEGER NOT NULL); \
+         INSERT INTO trail_switch VALUES (0); \
+         CREATE TRIGGER audit_log_blocked BEFORE INSERT ON audit_log \
+         WHEN (SELECT blocked FROM trail_switch) = 1 \
+         BEGIN SELECT RAISE(ABORT, 'the trail is unavailable'); END;"
+    }
+}
+
+async fn block_trail(app: &TestApp, blocked: bool) {
+    use sea_orm::ConnectionTrait;
+    let sql = format!("UPDATE trail_switch SET blocked = {}", i32::from(blocked));
+    app.db.execute_unprepared(&sql).await.unwrap();
+}
+
+/// What the writes below change, read from the database (not through the API).
+async fn written_state(app: &TestApp, lead_id: i64) -> Value {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let lead = entity::lead::Entity::find_by_id(lead_id)
+        .one(&app.db)
+        .await
+        .unwrap();
+    let config = leadsync::service::configuration::get(&app.db)
+        .await
+        .unwrap();
+    json!({
+        "users": entity::api_user::Entity::find().count(&app.db).await.unwrap(),
+        "leads": entity::lead::Entity::find().count(&app.db).await.unwrap(),
+        "lead": lead.map(|l| json!([l.company, l.job_title])),
+        "mappings": entity::field_mapping::Entity::find().count(&app.db).await.unwrap(),
+        "strategies": entity::matching_strategy::Entity::find().count(&app.db).await.unwrap(),
+        "profiles": entity::linkedin_profile::Entity::find().count(&app.db).await.unwrap(),
+        "endpoints": entity::webhook_endpoint::Entity::find().count(&app.db).await.unwrap(),
+        "syncInterval": config.sync_interval_seconds,
+        "trail": entity::audit_entry::Entity::find().count(&app.db).await.unwrap(),
+    })
+}
+
+#[tokio::test]
+async fn a_write_whose_audit_entry_cannot_be_recorded_does_not_happen() {
+    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty());
+    let app = TestApp::with_schema_and_config(trail_switch(postgres), |c| {
+        c.webhooks.webhooks_allow_http = true;
+        c.webhooks.webhooks_allow_private = true;
+    })
+    .await;
+    assert_eq!(app.test_db.is_postgres(), postgres);
+    let system = app.admin().await;
+    let admin = app
+        .token(&[Role::LeadgenAdministrator, Role::LeadgenSalesperson])
+        .await;
+    let created = app
+        .query(
+            Some(&admin),
+            "mutation { createLead(input: { firstName: \"Kept\", company: \"Before\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    let lead = created["data"]["createLead"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let lead_id: i64 = lead.parse().unwrap();
+    let writes: Vec<(&str, &str, Value)> = vec![
+        (
+            &system,
+            "mutation { createUser(input: { name: \"blocked\", roles: [LEADGEN_SALESPERSON] }) { token } }",
+            json!({}),
+        ),
+        (
+            &admin,
+            "mutation { createLead(input: { firstName: \"Never\" }) { id } }",
+            json!({}),
+        ),
+        (
+            &admin,
+            "mutation($id: ID!) { updateLead(id: $id, input: { company: \"After\", jobTitle: \"CTO\" }) { id } }",
+            json!({ "id": lead }),
+        ),
+        (
+            &admin,
+            "mutation($id: ID!) { eraseLead(id: $id) { id } }",
+            json!({ "id": lead }),
+        ),
+        (
+            &admin,
+            "mutation($id: ID!) { deleteLead(id: $id) { id } }",
+            json!({ "id": lead }),
+        ),
+        (
+            &admin,
+            "mutation { createFieldMapping(input: { linkedInField: \"Budget\", leadField: \"custom.budget\" }) { id } }",
+            json!({}),
+        ),
+        (
+            &admin,
+            "mutation { createLeadMatchingStrategy(input: { name: \"blocked\" }) { id } }",
+            json!({}),
+        ),
+        (
+            &admin,
+            "mutation { updateIntegrationConfiguration(input: { syncIntervalSeconds: 7200 }) { syncIntervalSeconds } }",
+            json!({}),
+        ),
+        (
+            &admin,
+            "mutation { createLinkedInUserProfile(input: { name: \"blocked\" }) { id } }",
+            json!({}),
+        ),
+        (
+            &admin,
+            "mutation { createWebhookEndpoint(input: { url: \"http://127.0.0.1:9/hook\", eventTypes: [LEAD_CREATED] }) { secret } }",
+            json!({}),
+        ),
+    ];
+
+    let before = written_state(&app, lead_id).await;
+    block_trail(&app, true).await;
+    for (token, query, variables) in &writes {
+        let answer = app.query(Some(token), query, variables.clone()).await;
+        assert_eq!(
+            error_code(&answer).as_deref(),
+            Some("INTERNAL"),
+            "{query}: {answer}"
+        );
+        assert!(
+            !answer.to_string().contains("unavailable"),
+            "the database's words stay in the log: {answer}"
+        );
+    }
+    assert_eq!(
+        written_state(&app, lead_id).await,
+        before,
+        "no write happened without its entry"
+    );
+
+    // With the trail back, each write happens with its entry.
+    block_trail(&app, false).await;
+    for (token, query, variables) in &writes {
+        let answer = app.query(Some(token), query, variables.clone()).await;
+        let expected_missing = query.contains("deleteLead");
+        assert_eq!(
+            answer.get("errors").is_some(),
+            expected_missing,
+            "{query}: {answer}"
+        );
+    }
+    let after = written_state(&app, lead_id).await;
+    assert_eq!(after["users"], before["users"].as_u64().unwrap() + 1);
+    assert_eq!(after["leads"], before["leads"], "one created, one erased");
+    assert_eq!(after["lead"], Value::Null, "erased");
+    assert_eq!(after["mappings"], before["mappings"].as_u64().unwrap() + 1);
+    assert_eq!(
+        after["strategies"],
+        before["strategies"].as_u64().unwrap() + 1
+    );
+    assert_eq!(after["profiles"], before["profiles"].as_u64().unwrap() + 1);
+    assert_eq!(
+        after["endpoints"],
+        before["endpoints"].as_u64().unwrap() + 1
+    );
+    assert_eq!(after["syncInterval"], 7200);
+    // Nine writes, nine entries (the delete of an erased lead is refused and writes none).
+    assert_eq!(after["trail"], before["trail"].as_u64().unwrap() + 9);
+}

@@ -121,8 +121,20 @@ impl TestApp {
 
     /// A test app whose configuration `configure` adjusts (LinkedIn settings, public URL).
     pub async fn with_config(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::with_schema_and_config("", configure).await
+    }
+
+    /// A test app whose migrated database also runs `sql` before the app's pool opens (on
+    /// SQLite a pooled connection may not see DDL another one ran: change data, not schema,
+    /// while the app runs).
+    pub async fn with_schema_and_config(sql: &str, configure: impl FnOnce(&mut Config)) -> Self {
         crate::pii_watch::install();
         let test_db = TestDb::new().await;
+        if !sql.is_empty() {
+            let setup = leadsync::db::open(&test_db.url).await.expect("migrate");
+            setup.execute_unprepared(sql).await.expect("schema setup");
+            setup.close().await.expect("close");
+        }
         let mut db = leadsync::db::open(&test_db.url)
             .await
             .expect("connect and migrate");
