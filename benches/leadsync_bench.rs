@@ -94,6 +94,9 @@ struct Scale {
     scale_large: usize,
     /// Seconds of each measured window of the scale group.
     scale_secs: f64,
+    /// Responses ingested per outbound run (each makes two events for each endpoint, all
+    /// delivered before the next run).
+    outbound_responses: usize,
 }
 
 impl Scale {
@@ -121,6 +124,7 @@ impl Scale {
             scale_small: 10_000,
             scale_large: 1_000_000,
             scale_secs: 2.0,
+            outbound_responses: 20_000,
         }
     }
 
@@ -148,6 +152,7 @@ impl Scale {
             scale_small: 5_000,
             scale_large: 20_000,
             scale_secs: 0.2,
+            outbound_responses: 2_000,
         }
     }
 }
@@ -1028,7 +1033,7 @@ async fn unfinished_deliveries(db: &DatabaseConnection) -> anyhow::Result<u64> {
 /// receiver, as in production), and the outbox's own throughput: events logged with no
 /// dispatcher running, then drained by one.
 async fn bench_outbound(dbs: &Dbs, scale: &Scale, report: &mut Report) -> anyhow::Result<()> {
-    let n = scale.ingest_responses;
+    let n = scale.outbound_responses;
     eprintln!("[outbound] {n} responses, 0 and 3 endpoints");
     let data = lead_data(n + scale.ingest_batch, 11)?;
     let (warm, measured) = data.responses.split_at(scale.ingest_batch);
@@ -1055,7 +1060,7 @@ async fn bench_outbound(dbs: &Dbs, scale: &Scale, report: &mut Report) -> anyhow
             let (took, _) = run_pipeline(&db, &bus, batches(measured, scale.ingest_batch)).await?;
             rates[k] = measured.len() as f64 / secs(took);
             // Everything is delivered in the end.
-            let deadline = Instant::now() + Duration::from_secs(600);
+            let deadline = Instant::now() + Duration::from_secs(1800);
             while endpoints > 0 && unfinished_deliveries(&db).await? > 0 {
                 anyhow::ensure!(Instant::now() < deadline, "deliveries did not drain");
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -1084,7 +1089,7 @@ async fn bench_outbound(dbs: &Dbs, scale: &Scale, report: &mut Report) -> anyhow
         let before = received.load(Ordering::Relaxed);
         let started = Instant::now();
         let task = dispatcher.spawn();
-        let deadline = started + Duration::from_secs(600);
+        let deadline = started + Duration::from_secs(1800);
         loop {
             // Fanned out (nothing after the cursor) and nothing unfinished.
             let queued = entity::webhook_delivery::Entity::find().count(&db).await?;
