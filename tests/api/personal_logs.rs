@@ -1,7 +1,8 @@
 //! Nothing personal where it does not belong: a sync, a webhook, a lead's life through the API
-//! (create, update, a refused input, export, erase) with every log line captured (leadsync at TRACE, the rest at DEBUG); then
-//! no email, name or phone of any lead, no token and no secret appears in a log line, in
-//! `/metrics`, or in an error message sent to a client.
+//! (create, update, a refused input, export, erase) with every log line captured (leadsync at
+//! TRACE, the rest at DEBUG); then no email, name or phone of any lead, no token and no secret
+//! appears in a log line, in `/metrics`, or in an error message sent to a client. (The whole
+//! suite is watched by patterns too: `pii_watch`.)
 
 use std::time::Duration;
 
