@@ -859,12 +859,63 @@ impl Dispatcher {
             .await?)
     }
 
-    /// Claims and sends one batch of due deliveries.
+    /// Claims and sends one batch of due deliveries. The batch's endpoints and events are read
+    /// at once, and each event's payload once for all the endpoints it goes to.
     pub async fn send_due(&self) -> AppResult<DispatchReport> {
         use futures::StreamExt;
+        use std::collections::HashMap;
         let claimed = self.claim(CLAIM_BATCH).await?;
-        let reports: Vec<AppResult<DispatchReport>> = futures::stream::iter(claimed)
-            .map(|d| self.deliver(d))
+        if claimed.is_empty() {
+            return Ok(DispatchReport::default());
+        }
+        let endpoints: HashMap<i64, webhook_endpoint::Model> = webhook_endpoint::Entity::find()
+            .filter(
+                webhook_endpoint::Column::Id.is_in(crate::service::batch::padded(
+                    claimed.iter().map(|d| d.endpoint_id),
+                )),
+            )
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+        let events: HashMap<i64, lead_event::Model> = lead_event::Entity::find()
+            .filter(lead_event::Column::Id.is_in(crate::service::batch::padded(
+                claimed.iter().map(|d| d.event_id),
+            )))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+        // One delivery per event stands for all of them: the payload depends on the event only.
+        let mut firsts: HashMap<i64, (webhook_delivery::Model, lead_event::Model)> = HashMap::new();
+        for d in &claimed {
+            if let Some(event) = events.get(&d.event_id) {
+                firsts
+                    .entry(d.event_id)
+                    .or_insert_with(|| (d.clone(), event.clone()));
+            }
+        }
+        let payloads: Vec<AppResult<(i64, Option<Value>)>> =
+            futures::stream::iter(firsts.into_iter().map(|(id, (d, event))| async move {
+                Ok((id, payload_data(self.db(), &d, &event).await?))
+            }))
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut data: HashMap<i64, Option<Value>> = HashMap::new();
+        for p in payloads {
+            let (id, payload) = p?;
+            data.insert(id, payload);
+        }
+        let reports: Vec<AppResult<DispatchReport>> =
+            futures::stream::iter(claimed.into_iter().map(|d| {
+                let endpoint = endpoints.get(&d.endpoint_id).cloned();
+                let event = events.get(&d.event_id).cloned();
+                let payload = data.get(&d.event_id).cloned().flatten();
+                self.deliver(d, endpoint, event, payload)
+            }))
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
@@ -875,22 +926,23 @@ impl Dispatcher {
         Ok(total)
     }
 
-    /// Sends one claimed delivery and records the outcome.
-    async fn deliver(&self, d: webhook_delivery::Model) -> AppResult<DispatchReport> {
+    /// Sends one claimed delivery of `endpoint` and `event` with `payload` (its data, `None`
+    /// when the lead is gone) and records the outcome.
+    async fn deliver(
+        &self,
+        d: webhook_delivery::Model,
+        endpoint: Option<webhook_endpoint::Model>,
+        event: Option<lead_event::Model>,
+        payload: Option<Value>,
+    ) -> AppResult<DispatchReport> {
         let mut report = DispatchReport::default();
-        let Some(endpoint) = webhook_endpoint::Entity::find_by_id(d.endpoint_id)
-            .one(self.db())
-            .await?
-        else {
+        let Some(endpoint) = endpoint else {
             return Ok(report);
         };
-        let Some(event) = lead_event::Entity::find_by_id(d.event_id)
-            .one(self.db())
-            .await?
-        else {
+        let Some(event) = event else {
             return Ok(report); // erased meanwhile: the cascade removes the delivery
         };
-        let Some(data) = payload_data(self.db(), &d, &event).await? else {
+        let Some(data) = payload else {
             self.finish(&d, SKIPPED, |m| {
                 m.last_error = Set(Some(
                     "the lead no longer exists: nothing is sent (its data is not kept)".into(),
