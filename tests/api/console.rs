@@ -59,6 +59,7 @@ const PROCEDURES: &[&str] = &[
     "Sync submissions",
     "View a lead's LinkedIn Lead Info",
     "Download leads",
+    "Download a lead's personal data",
     "Drill into form submissions",
     "Register an outbound webhook",
     "Turn off customer journeys",

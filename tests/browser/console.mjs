@@ -696,6 +696,47 @@ const procedures = [
     },
   },
   {
+    name: 'Download a lead\'s personal data',
+    needs: ['Sign in', 'Sync submissions'],
+    async run() {
+      const page = ctx.admin;
+      // A synced lead with submissions: its file must hold them, as the API's export has them.
+      const first = await graphql(page, adminToken, `{ leads(first: 1, filter: { source: LINKEDIN_SPONSORED_CONTENT }) {
+        edges { node { id email submissionCount } } } }`);
+      const lead = first.data?.leads?.edges?.[0]?.node;
+      if (!lead) throw new Error(`no synced lead in the API: ${JSON.stringify(first).slice(0, 300)}`);
+      const url = new URL(page.url());
+      url.hash = `#/leads/${encodeURIComponent(lead.id)}`;
+      await page.goto(url.toString());
+      await visible(page, page.getByRole('tab', { name: 'Summary', exact: true }), `the lead page of lead ${lead.id}`);
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: ACTION_TIMEOUT_MS }),
+        button(page, 'Download personal data').click(),
+      ]);
+      const file = download.suggestedFilename();
+      if (file !== `lead-${lead.id}-personal-data.json`) throw new Error(`the download is named "${file}"`);
+      const failure = await download.failure();
+      if (failure) throw new Error(`the download failed: ${failure}`);
+      const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+      const api = await graphql(page, adminToken, 'query ($id: ID!) { exportLeadPersonalData(leadId: $id) }', { id: lead.id });
+      const expected = api.data?.exportLeadPersonalData;
+      if (!expected) throw new Error(`exportLeadPersonalData failed: ${JSON.stringify(api).slice(0, 300)}`);
+      if (exported.format !== expected.format) throw new Error(`the file's format is ${exported.format}, the API's ${expected.format}`);
+      const held = (doc) => JSON.stringify((doc.leads ?? []).map((l) => [l.id, l.fields?.email ?? null,
+        (l.submissions ?? []).map((s) => [s.linkedInResponseId, (s.answers ?? []).length])]));
+      if (held(exported) !== held(expected)) {
+        throw new Error(`the file holds ${held(exported).slice(0, 300)}, the API ${held(expected).slice(0, 300)}`);
+      }
+      const submissions = exported.leads[0]?.submissions ?? [];
+      if (submissions.length !== lead.submissionCount || submissions.length === 0) {
+        throw new Error(`the file has ${submissions.length} submissions, the lead ${lead.submissionCount}`);
+      }
+      console.log(`NOTE downloaded ${file}: ${submissions.length} submissions (${exported.format})`);
+      await visible(page, page.getByText(`Downloaded ${file}.`, { exact: true }), 'the "Downloaded" message');
+      await checkPage(page, 'lead-personal-data');
+    },
+  },
+  {
     name: 'Drill into form submissions',
     needs: ['Sync submissions'],
     async run() {
