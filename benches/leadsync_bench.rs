@@ -986,6 +986,7 @@ fn bench_webhooks_config() -> leadsync::config::WebhooksConfig {
         webhooks_retry_window_secs: 3600,
         webhooks_disable_after_secs: 3600,
         webhooks_poll_ms: 1000,
+        webhooks_yield_ms: 1000,
     }
 }
 

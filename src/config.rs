@@ -245,6 +245,16 @@ pub struct WebhooksConfig {
         global = true
     )]
     pub webhooks_poll_ms: u64,
+    /// While an ingest is writing in this process, the dispatcher waits up to this long before
+    /// its next batch, in milliseconds: intake first (the outbox keeps every event; deliveries
+    /// catch up between and after batches). 0 sends at once.
+    #[arg(
+        long,
+        env = "LEADSYNC_WEBHOOKS_YIELD_MS",
+        default_value_t = 1_000,
+        global = true
+    )]
+    pub webhooks_yield_ms: u64,
 }
 
 impl Default for WebhooksConfig {
@@ -258,6 +268,7 @@ impl Default for WebhooksConfig {
             webhooks_retry_window_secs: 86_400,
             webhooks_disable_after_secs: 259_200,
             webhooks_poll_ms: 1_000,
+            webhooks_yield_ms: 1_000,
         }
     }
 }

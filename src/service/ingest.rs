@@ -101,11 +101,37 @@ struct FormRefs {
     hidden_fields: Option<Json>,
 }
 
+/// How many ingests are writing in this process now (the outbound dispatcher yields to them).
+static WRITING: std::sync::LazyLock<tokio::sync::watch::Sender<usize>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::channel(0).0);
+
+/// Changes when an ingest starts or stops writing: the number writing.
+pub fn writing() -> tokio::sync::watch::Receiver<usize> {
+    WRITING.subscribe()
+}
+
+/// Counts an ingest as writing while it lives.
+pub struct Writing(());
+
+impl Writing {
+    pub fn start() -> Self {
+        WRITING.send_modify(|n| *n += 1);
+        Writing(())
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        WRITING.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
 pub async fn ingest(
     db: &DatabaseConnection,
     bus: &EventBus,
     mut request: IngestRequest,
 ) -> AppResult<IngestReport> {
+    let _writing = Writing::start();
     if request.responses.len() > MAX_RESPONSES {
         return Err(AppError::bad_input(format!(
             "at most {MAX_RESPONSES} responses per call, got {}",

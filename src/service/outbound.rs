@@ -713,6 +713,19 @@ impl Dispatcher {
         })
     }
 
+    /// Waits while an ingest writes in this process, at most `LEADSYNC_WEBHOOKS_YIELD_MS`: on a
+    /// small machine the dispatcher would otherwise take a share of the CPU and the database
+    /// from the intake for as long as it has a backlog.
+    async fn yield_to_ingest(&self) {
+        let most = self.inner.config.webhooks_yield_ms;
+        if most == 0 {
+            return;
+        }
+        let mut writing = crate::service::ingest::writing();
+        let idle = writing.wait_for(|n| *n == 0);
+        let _ = tokio::time::timeout(Duration::from_millis(most), idle).await;
+    }
+
     /// One pass: fans new events out, then sends what is due (until nothing more is).
     pub async fn run_once(&self) -> AppResult<DispatchReport> {
         let mut report = DispatchReport {
@@ -721,6 +734,7 @@ impl Dispatcher {
         };
         // Bounded: a delivery that succeeds may unblock the next of its lead.
         for _ in 0..64 {
+            self.yield_to_ingest().await;
             let sent = self.send_due().await?;
             if sent.is_idle() {
                 break;

@@ -244,6 +244,8 @@ fn fast(config: &mut leadsync::Config) {
         webhooks_retry_window_secs: 600,
         webhooks_disable_after_secs: 3600,
         webhooks_poll_ms: 50,
+        // Tests ingest beside each other in one process: yielding is tested on its own.
+        webhooks_yield_ms: 0,
     };
     config.rate_limit_per_minute = 1_000_000;
 }
@@ -1154,4 +1156,38 @@ async fn metrics_show_the_outbox_depth_and_disabled_endpoints() {
     assert!(text.contains("leadsync_webhook_queue_depth{status=\"pending\"} 0"));
     assert!(text.contains("leadsync_webhook_endpoints_disabled 1"));
     assert!(text.contains("leadsync_webhook_overdue_seconds 0"));
+}
+
+#[tokio::test]
+async fn the_dispatcher_waits_while_an_ingest_writes_and_then_delivers() {
+    let app = TestApp::with_config(|c| {
+        fast(c);
+        c.webhooks.webhooks_yield_ms = 5_000;
+    })
+    .await;
+    let admin = app.token(&[Role::LeadgenAdministrator]).await;
+    let receiver = Receiver::start().await;
+    register(&app, &admin, &receiver.url(), &["LEAD_CREATED"]).await;
+    let id = create_lead(&app, &admin, "yield@example.com").await;
+    let writing = leadsync::service::ingest::Writing::start();
+    let dispatcher = Dispatcher::of(&app.state);
+    let pass = tokio::spawn(async move { dispatcher.run_once().await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        receiver.delivered().is_empty(),
+        "nothing is sent while an ingest writes"
+    );
+    drop(writing);
+    let report = tokio::time::timeout(Duration::from_secs(20), pass)
+        .await
+        .expect("the pass ends once the ingest is done")
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.succeeded, 1, "{report:?}");
+    let delivered = receiver.delivered();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(
+        delivered[0].json()["data"]["lead"]["id"],
+        id.to_string().as_str()
+    );
 }
