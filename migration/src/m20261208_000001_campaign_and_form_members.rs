@@ -93,10 +93,9 @@ INSERT INTO list_counts (list, slot, n)
             )
         };
         let fill = self.fill();
-        let (add_lead, remove_lead, add_new_lead) = (
+        let (add_lead, remove_lead) = (
             add("NEW.id", &format!("NEW.{src}")),
             remove("OLD.id", &format!("OLD.{src}")),
-            add("NEW.id", &format!("NEW.{src}")),
         );
         let (add_sub, remove_sub) = (
             add("NEW.lead_id", &format!("NEW.{sub}")),
@@ -124,7 +123,7 @@ END;
 CREATE TRIGGER {t}_lead_update AFTER UPDATE OF {src} ON leads
     WHEN OLD.{src} IS NOT NEW.{src} BEGIN
     {remove_lead}
-    {add_new_lead}
+    {add_lead}
 END;
 CREATE TRIGGER {t}_lead_delete AFTER DELETE ON leads BEGIN
     DELETE FROM {t} WHERE lead_id = OLD.id;

@@ -17,8 +17,9 @@ use crate::{
 };
 use serde_json::{Value, json};
 
-/// Appends the audit entry of a write the caller just made. `details` must hold no personal
-/// data (a lead's fields are named, not valued).
+/// Appends the audit entry of a write the caller just made, after it committed: for work that is
+/// not one transaction (syncs, batches, calls to LinkedIn). Other writes use `audited_write`.
+/// `details` must hold no personal data (a lead's fields are named, not valued).
 pub(crate) async fn audited(
     ctx: &Context<'_>,
     operation: &str,
